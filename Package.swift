@@ -1,0 +1,75 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Tally",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tally", targets: ["tally"]),
+        .library(name: "TallyReplica", targets: ["TallyReplica"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // zlib through the system library, with the init macros wrapped for Swift.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Domain-agnostic CRDT replica over SQLite.
+        .target(
+            name: "TallyReplica",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // Wire encoding and compression (grows into the sync protocol).
+        .target(
+            name: "TallyProtocol",
+            dependencies: ["CZlib", "TallyReplica"],
+            swiftSettings: strict),
+
+        // The domain: what a van, a window and the depot record.
+        .target(
+            name: "TallyRoutes",
+            dependencies: ["TallyReplica"],
+            swiftSettings: strict),
+
+        .executableTarget(
+            name: "tally",
+            dependencies: [
+                "TallyReplica", "TallyProtocol", "TallyRoutes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // Tools: benchmarks and test helpers.
+        .executableTarget(
+            name: "tally-bench",
+            dependencies: [
+                "TallyReplica",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "Tools/bench",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "tally-crash-writer",
+            dependencies: ["TallyReplica"],
+            path: "Tools/crash-writer",
+            swiftSettings: strict),
+
+        .testTarget(
+            name: "TallyReplicaTests",
+            dependencies: ["TallyReplica", "TallyProtocol", "TallyRoutes", "tally", "tally-crash-writer"],
+            swiftSettings: strict),
+    ]
+)

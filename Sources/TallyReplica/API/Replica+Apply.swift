@@ -1,0 +1,33 @@
+extension Replica {
+    /// Merges changes from other replicas, in one transaction.
+    ///
+    /// Idempotent and order-independent: changes already held are skipped, and the merge rules
+    /// commute. The whole batch is checked first: a change naming an unknown table or column, a
+    /// malformed one, or one stamped too far in the future refuses the whole batch and nothing
+    /// changes. A ledger row re-sent with other content is not an error of the batch: it is
+    /// recorded as an integrity violation (see `ApplyReport.violations`) and the rest applies,
+    /// because the other rows are good and holding them back would only delay them.
+    @discardableResult
+    public func apply(_ changes: some Collection<Change>) throws(ReplicaError) -> ApplyReport {
+        if changes.isEmpty { return ApplyReport() }
+        return try withWrite { _, engine in
+            var resolved: [ResolvedChange] = []
+            resolved.reserveCapacity(changes.count)
+            var newest = HLC.zero
+            for c in changes {
+                resolved.append(try engine.resolve(c))
+                newest = max(newest, c.hlc)
+            }
+            var report = ApplyReport()
+            try engine.ingest(resolved, report: &report)
+            // Our own changes coming back (say, after restoring this file from a backup) move
+            // our sequence on, so new local writes never reuse a number.
+            try engine.clock.receive(newest)
+            try engine.saveClock()
+            if !report.violations.isEmpty {
+                logger.warning("ledger integrity violations", metadata: ["count": "\(report.violations.count)"])
+            }
+            return report
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Content-addressed blobs (signature images, photos): stored once under their SHA-256, synced
+/// apart from changes, referenced from rows by hash.
+extension Replica {
+    /// Stores bytes and returns their SHA-256 in hex. Storing the same bytes again is a no-op.
+    @discardableResult
+    public func putBlob(_ bytes: [UInt8]) throws(ReplicaError) -> String {
+        let hash = Array(SHA256.hash(data: bytes))
+        try withWrite { db, _ in
+            try db.execute(sql: "INSERT OR IGNORE INTO tally_blobs(hash, size, data) VALUES (?, ?, ?)",
+                           arguments: [Data(hash), bytes.count, Data(bytes)])
+        }
+        return BlobHash.hex(hash)
+    }
+
+    /// Stores bytes received for a hash, after checking that they hash to it.
+    public func putBlob(_ bytes: [UInt8], expecting hash: String) throws(ReplicaError) {
+        let actual = BlobHash.hex(Array(SHA256.hash(data: bytes)))
+        guard actual == hash.lowercased() else {
+            throw ReplicaError.invalidChange("blob \(hash.prefix(12))… arrived damaged (its bytes hash to \(actual.prefix(12))…); fetch it again")
+        }
+        try putBlob(bytes)
+    }
+
+    public func blob(_ hash: String) throws(ReplicaError) -> [UInt8]? {
+        guard let h = BlobHash.bytes(hash) else { return nil }
+        return try withRead { db, _ in
+            try Data.fetchOne(db, sql: "SELECT data FROM tally_blobs WHERE hash = ?", arguments: [Data(h)]).map { Array($0) }
+        }
+    }
+
+    public func hasBlob(_ hash: String) throws(ReplicaError) -> Bool {
+        guard let h = BlobHash.bytes(hash) else { return false }
+        return try withRead { db, _ in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM tally_blobs WHERE hash = ?)", arguments: [Data(h)]) ?? false
+        }
+    }
+
+    /// The hashes of the list that this replica does not hold, in the list's order, once each.
+    public func missingBlobs(of hashes: [String]) throws(ReplicaError) -> [String] {
+        try withRead { db, _ in
+            var seen = Set<String>()
+            var out: [String] = []
+            let s = try RawStatement(db, "SELECT 1 FROM tally_blobs WHERE hash = ?")
+            for h in hashes {
+                let lower = h.lowercased()
+                guard seen.insert(lower).inserted else { continue }
+                guard let bytes = BlobHash.bytes(lower) else { out.append(lower); continue }
+                s.reset()
+                s.bind(1, bytes: bytes)
+                if try !s.step() { out.append(lower) }
+                s.reset()
+            }
+            return out
+        }
+    }
+}
+
+/// Hex forms of SHA-256 hashes.
+public enum BlobHash {
+    public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    public static func bytes(_ hex: String) -> [UInt8]? {
+        guard hex.count == 64 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        var it = hex.makeIterator()
+        while let a = it.next(), let b = it.next() {
+            guard let v = UInt8(String([a, b]), radix: 16) else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+}

@@ -1,0 +1,191 @@
+import GRDB
+
+/// Local writes inside one SQLite transaction. Each call records one change (a new clock value
+/// and the next sequence number of this site) and merges it into the state at once, through the
+/// same rules as a remote change, so the writer sees its own writes.
+///
+/// A call that breaks a rule throws `ReplicaError.refused` and, when the error leaves `write`,
+/// nothing of the transaction is kept.
+public final class WriteTransaction {
+    let engine: EngineState
+    let db: Database
+    /// Changes recorded so far in this transaction.
+    public private(set) var changes: [Change] = []
+
+    init(engine: EngineState, db: Database) {
+        self.engine = engine
+        self.db = db
+    }
+
+    /// Records a new ledger event, or creates a record. A ledger event already present with the
+    /// same content is a no-op (returns false); with other content it is refused. Creating a
+    /// record whose key is live is refused.
+    @discardableResult
+    public func insert(_ table: String, key: String, _ values: [String: Value]) throws(ReplicaError) -> Bool {
+        let plan = try plan(table)
+        let row = try plan.load(key)
+        if plan.isLedger {
+            let cols = try columns(plan, values)
+            if row.exists {
+                var content = [Value](repeating: .null, count: plan.schema.columns.count)
+                for (i, v) in cols { content[i] = v }
+                if content == row.values { return false }
+                throw ReplicaError.refused("\(table) '\(key)' is already recorded with other content; ledger entries never change: record a correcting entry instead")
+            }
+            try record(plan, key, cl: 1, cols)
+            return true
+        }
+        if row.isLive { throw ReplicaError.refused("\(table) '\(key)' already exists; update it instead") }
+        try create(plan, key, row, values)
+        return true
+    }
+
+    /// Changes columns of a live record.
+    public func update(_ table: String, key: String, _ values: [String: Value]) throws(ReplicaError) {
+        let plan = try plan(table)
+        if plan.isLedger { throw ReplicaError.refused("\(table) is a ledger: its entries never change; record a correcting entry instead") }
+        let row = try plan.load(key)
+        guard row.isLive else {
+            throw ReplicaError.refused(row.exists ? "\(table) '\(key)' was deleted; insert it again to bring it back" : "there is no \(table) '\(key)'")
+        }
+        let cols = try columns(plan, values)
+        try checkLattices(plan, key, row, cols)
+        try record(plan, key, cl: row.cl, cols)
+    }
+
+    /// Creates the record, or updates it if it is live.
+    public func upsert(_ table: String, key: String, _ values: [String: Value]) throws(ReplicaError) {
+        let plan = try plan(table)
+        if plan.isLedger { try insert(table, key: key, values); return }
+        let row = try plan.load(key)
+        if row.isLive { try update(table, key: key, values) } else { try create(plan, key, row, values) }
+    }
+
+    /// Deletes a record of a deletable table. It can be inserted again later; delete and
+    /// re-insert converge in any order (causal length).
+    public func delete(_ table: String, key: String) throws(ReplicaError) {
+        let plan = try plan(table)
+        guard plan.schema.deletable else {
+            throw ReplicaError.refused("\(table) rows cannot be deleted; cancel them with a status instead")
+        }
+        let row = try plan.load(key)
+        guard row.isLive else { throw ReplicaError.refused("there is no \(table) '\(key)' to delete") }
+        try record(plan, key, cl: row.cl + 1, [])
+    }
+
+    /// Reads a row as this transaction sees it.
+    public func row(_ table: String, key: String) throws(ReplicaError) -> Row? {
+        let plan = try plan(table)
+        return Row(plan: plan, key: key, state: try plan.load(key))
+    }
+
+    // MARK: - Internals
+
+    private func plan(_ table: String) throws(ReplicaError) -> TablePlan {
+        guard let p = engine.planByName[table] else {
+            throw ReplicaError.schemaMismatch("there is no table '\(table)' in this replica")
+        }
+        return p
+    }
+
+    private func columns(_ plan: TablePlan, _ values: [String: Value]) throws(ReplicaError) -> [(Int, Value)] {
+        var cols: [(Int, Value)] = []
+        cols.reserveCapacity(values.count)
+        for (name, v) in values {
+            guard let i = plan.columnIndex[name] else {
+                throw ReplicaError.schemaMismatch("\(plan.schema.name) has no column '\(name)'")
+            }
+            let col = plan.schema.columns[i]
+            guard v.fits(col.type) else {
+                throw ReplicaError.schemaMismatch("\(plan.schema.name).\(name) holds \(col.type.rawValue), not \(v)")
+            }
+            if let order = col.order {
+                guard let s = v.text, order.contains(s) else {
+                    throw ReplicaError.refused("\(plan.schema.name).\(name) takes one of \(order.values.joined(separator: ", ")), not \(v)")
+                }
+            }
+            cols.append((i, v))
+        }
+        cols.sort { $0.0 < $1.0 }
+        return cols
+    }
+
+    /// A lattice value may only move up from every value the column holds now.
+    private func checkLattices(_ plan: TablePlan, _ key: String, _ row: RowState, _ cols: [(Int, Value)]) throws(ReplicaError) {
+        for (i, v) in cols {
+            guard let order = plan.schema.columns[i].order, let new = v.text else { continue }
+            var held: [String] = []
+            if row.stamps[i] == .latticeConflict {
+                held = try engine.conflictValues(plan, key, i)
+            } else if let s = row.values[i].text {
+                held = [s]
+            }
+            for old in held where !order.lessOrEqual(old, new) {
+                let name = plan.schema.columns[i].name
+                throw ReplicaError.refused("\(plan.schema.name) '\(key)' \(name) is \(old); it cannot become \(new)")
+            }
+        }
+    }
+
+    private func create(_ plan: TablePlan, _ key: String, _ row: RowState, _ values: [String: Value]) throws(ReplicaError) {
+        var cols = try columns(plan, values)
+        if row.exists {
+            // A new life after a delete starts from blank registers, not the old row's values.
+            let given = Set(cols.map(\.0))
+            for (i, c) in plan.schema.columns.enumerated() where !given.contains(i) {
+                if case .register = c.merge { cols.append((i, .null)) }
+            }
+            cols.sort { $0.0 < $1.0 }
+            try checkLattices(plan, key, row, cols)
+        }
+        let cl = row.exists ? (row.cl % 2 == 0 ? row.cl + 1 : row.cl) : 1
+        try record(plan, key, cl: cl, cols)
+    }
+
+    private func record(_ plan: TablePlan, _ key: String, cl: Int64, _ cols: [(Int, Value)]) throws(ReplicaError) {
+        guard !key.isEmpty else { throw ReplicaError.refused("a \(plan.schema.name) key cannot be empty") }
+        let seq = engine.localSeq + 1
+        let hlc = engine.clock.tick()
+        let c = ResolvedChange(table: plan.index, key: key, cl: cl, columns: cols, hlc: hlc.rawValue, site: engine.localIndex, seq: seq)
+        guard try engine.appendToLog(c) else {
+            throw ReplicaError.storage("this replica already holds a change numbered \(seq) from itself (was the file restored from a copy?); sync with the depot before writing")
+        }
+        engine.contiguous[engine.localIndex] = seq
+        var report = ApplyReport()
+        try engine.merge([c], into: plan, report: &report)
+        changes.append(Change(table: plan.schema.name, key: key, cl: cl,
+                              values: cols.map { ColumnValue(plan.schema.columns[$0.0].name, $0.1) },
+                              hlc: hlc, site: engine.localSite, seq: seq))
+    }
+}
+
+extension Replica {
+    /// Runs local writes in one transaction and returns what the body returns. Either every
+    /// write of the body is kept, or (when it throws) none is.
+    @discardableResult
+    public func write<T>(_ body: (WriteTransaction) throws -> T) throws(ReplicaError) -> T {
+        try withWrite { db, engine in
+            let tx = WriteTransaction(engine: engine, db: db)
+            let result = try body(tx)
+            if !tx.changes.isEmpty {
+                engine.updateSiteSeq.reset()
+                engine.updateSiteSeq.bind(1, Int64(engine.localSeq))
+                engine.updateSiteSeq.bind(2, Int64(engine.localIndex))
+                try engine.updateSiteSeq.run()
+                try engine.saveClock()
+            }
+            return result
+        }
+    }
+}
+
+extension EngineState {
+    func conflictValues(_ plan: TablePlan, _ key: String, _ column: Int) throws(ReplicaError) -> [String] {
+        let s = selectConflict
+        s.reset()
+        s.bind(1, plan.schema.name); s.bind(2, key); s.bind(3, plan.schema.columns[column].name)
+        defer { s.reset() }
+        guard try s.step() else { return [] }
+        return ConflictCoding.decode(s.text(0))
+    }
+}

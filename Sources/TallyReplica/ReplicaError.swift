@@ -1,0 +1,35 @@
+/// Why a replica refused an operation. Every case says what happened and what to do; a refused
+/// operation has changed nothing.
+public enum ReplicaError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file is not a Tally replica, or is damaged.
+    case notAReplica(path: String, reason: String)
+    /// A replica already exists where a new one was asked for.
+    case alreadyExists(path: String)
+    /// The replica was made by a newer Tally, or with a schema this one cannot extend.
+    case incompatibleSchema(String)
+    /// A change or write names a table or column the schema does not have, or a value of the
+    /// wrong type.
+    case schemaMismatch(String)
+    /// A local write broke a rule (a ledger row written twice with other content, a status moved
+    /// backwards, a row updated after deletion...).
+    case refused(String)
+    /// A remote clock is too far ahead.
+    case clockDrift(ClockDriftError)
+    /// A change is malformed (bad sequence number, bad causal length...).
+    case invalidChange(String)
+    /// SQLite itself failed: disk full, file locked, I/O error.
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .notAReplica(let path, let reason): "\(path) is not a Tally replica (\(reason)); check the path"
+        case .alreadyExists(let path): "\(path) already exists; choose another path or remove the old file first"
+        case .incompatibleSchema(let s): s
+        case .schemaMismatch(let s): s
+        case .refused(let s): s
+        case .clockDrift(let e): e.description
+        case .invalidChange(let s): "a change was refused as malformed: \(s); nothing from this batch was applied"
+        case .storage(let s): "the replica file could not be written or read: \(s)"
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import GRDB
+
+/// Everything the engine keeps in memory between calls: prepared statements, the site table,
+/// the contiguous version vector, the clock and the local sequence number.
+///
+/// Touched only inside the replica's serialized database closures (one writer per store), which
+/// is why it may be a class without locks.
+final class EngineState: @unchecked Sendable {  // safe: only used on the DatabaseQueue's serial executor
+    let schema: Schema
+    let plans: [TablePlan]
+    let planByName: [String: TablePlan]
+    let localSite: SiteID
+
+    var clock: HybridClock
+    /// Local index of our own site in `tally_sites`.
+    var localIndex: Int
+    /// Site id by local index (index 0 unused).
+    var siteIDs: [SiteID]
+    var siteIndex: [SiteID: Int]
+    /// Highest sequence number seen without gap, by site index.
+    var contiguous: [Int: UInt64]
+
+    // Engine statements.
+    let insertLog: RawStatement
+    let logExists: RawStatement
+    let updateSiteSeq: RawStatement
+    let insertSite: RawStatement
+    let setMeta: RawStatement
+    let selectConflict: RawStatement
+    let upsertConflict: RawStatement
+    let deleteConflict: RawStatement
+    let insertViolation: RawStatement
+    let deleteViolation: RawStatement
+
+    init(_ db: Database, schema: Schema, localSite: SiteID, clock: HybridClock) throws(ReplicaError) {
+        self.schema = schema
+        self.localSite = localSite
+        self.clock = clock
+        var plans: [TablePlan] = []
+        for (i, t) in schema.tables.enumerated() { plans.append(try TablePlan(db, index: i, schema: t)) }
+        self.plans = plans
+        planByName = Dictionary(uniqueKeysWithValues: plans.map { ($0.schema.name, $0) })
+        insertLog = try RawStatement(db, "INSERT OR IGNORE INTO tally_log(id, hlc, tbl, key, cl, vals) VALUES (?, ?, ?, ?, ?, ?)")
+        logExists = try RawStatement(db, "SELECT 1 FROM tally_log WHERE id = ?")
+        updateSiteSeq = try RawStatement(db, "UPDATE tally_sites SET seq = ? WHERE idx = ?")
+        insertSite = try RawStatement(db, "INSERT INTO tally_sites(site, seq) VALUES (?, 0)")
+        setMeta = try RawStatement(db, "INSERT OR REPLACE INTO tally_meta(name, value) VALUES (?, ?)")
+        selectConflict = try RawStatement(db, "SELECT vals FROM tally_conflicts WHERE tbl = ? AND key = ? AND col = ?")
+        upsertConflict = try RawStatement(db, "INSERT OR REPLACE INTO tally_conflicts(tbl, key, col, vals) VALUES (?, ?, ?, ?)")
+        deleteConflict = try RawStatement(db, "DELETE FROM tally_conflicts WHERE tbl = ? AND key = ? AND col = ?")
+        insertViolation = try RawStatement(db, "INSERT OR IGNORE INTO tally_violations(tbl, key, content, vals, site, hlc) VALUES (?, ?, ?, ?, ?, ?)")
+        deleteViolation = try RawStatement(db, "DELETE FROM tally_violations WHERE tbl = ? AND key = ? AND content = ?")
+
+        siteIDs = [SiteID(high: 0, low: 0)]
+        siteIndex = [:]
+        contiguous = [:]
+        localIndex = 0
+        let rows = try RawStatement(db, "SELECT idx, site, seq FROM tally_sites ORDER BY idx")
+        while try rows.step() {
+            let idx = Int(rows.int64(0))
+            guard let id = SiteID(bytes: rows.bytes(1)) else { throw ReplicaError.storage("tally_sites holds a malformed site id") }
+            while siteIDs.count <= idx { siteIDs.append(SiteID(high: 0, low: 0)) }
+            siteIDs[idx] = id
+            siteIndex[id] = idx
+            contiguous[idx] = UInt64(rows.int64(2))
+        }
+        localIndex = try index(of: localSite)
+    }
+
+    /// What a failed transaction must put back.
+    struct Snapshot {
+        var clock: HybridClock
+        var siteIDs: [SiteID]
+        var siteIndex: [SiteID: Int]
+        var contiguous: [Int: UInt64]
+    }
+
+    func snapshot() -> Snapshot { Snapshot(clock: clock, siteIDs: siteIDs, siteIndex: siteIndex, contiguous: contiguous) }
+
+    func restore(_ s: Snapshot) {
+        clock = s.clock
+        siteIDs = s.siteIDs
+        siteIndex = s.siteIndex
+        contiguous = s.contiguous
+    }
+
+    var localSeq: UInt64 { contiguous[localIndex] ?? 0 }
+
+    /// The local index of a site, adding it to `tally_sites` if new.
+    func index(of site: SiteID) throws(ReplicaError) -> Int {
+        if let i = siteIndex[site] { return i }
+        insertSite.reset()
+        insertSite.bind(1, bytes: site.bytes)
+        try insertSite.run()
+        let idx = Int(sqlite3_last_insert_rowid_int(insertSite))
+        while siteIDs.count <= idx { siteIDs.append(SiteID(high: 0, low: 0)) }
+        siteIDs[idx] = site
+        siteIndex[site] = idx
+        contiguous[idx] = 0
+        return idx
+    }
+
+    /// (hlc, site id) order: the register rule's "later".
+    @inline(__always) func isLater(_ a: Stamp, than b: Stamp) -> Bool {
+        if a.hlc != b.hlc { return a.hlc > b.hlc }
+        if a.site == b.site { return false }
+        return siteIDs[a.site] > siteIDs[b.site]
+    }
+
+    /// Appends a change to the log; false when the log already holds it (a duplicate).
+    func appendToLog(_ c: ResolvedChange) throws(ReplicaError) -> Bool {
+        let s = insertLog
+        s.reset()
+        s.bind(1, StoreLayout.logID(site: c.site, seq: c.seq))
+        s.bind(2, Int64(bitPattern: c.hlc))
+        s.bind(3, Int64(c.table))
+        s.bind(4, c.key)
+        s.bind(5, c.cl)
+        s.bind(6, bytes: c.encodedValues())
+        try s.run()
+        return s.changes > 0
+    }
+
+    func logHolds(site: Int, seq: UInt64) throws(ReplicaError) -> Bool {
+        logExists.reset()
+        logExists.bind(1, StoreLayout.logID(site: site, seq: seq))
+        defer { logExists.reset() }
+        return try logExists.step()
+    }
+
+    /// Moves a site's contiguous mark past every change now held, and stores it.
+    func advanceContiguous(site: Int, newSeqs: Set<UInt64>) throws(ReplicaError) {
+        let start = contiguous[site] ?? 0
+        var c = start
+        while true {
+            if newSeqs.contains(c + 1) { c += 1; continue }
+            if c + 1 <= StoreLayout.maxSeq, try logHolds(site: site, seq: c + 1) { c += 1; continue }
+            break
+        }
+        guard c != start else { return }
+        contiguous[site] = c
+        updateSiteSeq.reset()
+        updateSiteSeq.bind(1, Int64(c))
+        updateSiteSeq.bind(2, Int64(site))
+        try updateSiteSeq.run()
+    }
+
+    func saveClock() throws(ReplicaError) {
+        setMeta.reset()
+        setMeta.bind(1, "hlc")
+        setMeta.bind(2, Int64(bitPattern: clock.last.rawValue))
+        try setMeta.run()
+    }
+
+    var versionVector: VersionVector {
+        var e: [SiteID: UInt64] = [:]
+        for (idx, seq) in contiguous where seq > 0 { e[siteIDs[idx]] = seq }
+        return VersionVector(e)
+    }
+}
+
+import GRDBSQLite
+
+/// The rowid of the last insert on the statement's connection.
+@inline(__always) func sqlite3_last_insert_rowid_int(_ s: RawStatement) -> Int64 {
+    sqlite3_last_insert_rowid(sqlite3_db_handle(s.handle))
+}

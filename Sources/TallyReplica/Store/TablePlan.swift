@@ -1,0 +1,60 @@
+import GRDB
+
+/// Prepared statements for one declared table.
+final class TablePlan {
+    let index: Int
+    let schema: TableSchema
+    let columnIndex: [String: Int]
+    /// Loads a row: the declared columns, then tally_cl, tally_clock.
+    let select: RawStatement
+    /// Writes a whole row (insert or replace).
+    let store: RawStatement
+    /// Inserts a row unless its key exists: the ledger fast path.
+    let insertNew: RawStatement
+
+    init(_ db: Database, index: Int, schema t: TableSchema) throws(ReplicaError) {
+        self.index = index
+        schema = t
+        var ci: [String: Int] = [:]
+        for (i, c) in t.columns.enumerated() { ci[c.name] = i }
+        columnIndex = ci
+        let q = StoreLayout.quote
+        let cols = t.columns.map { q($0.name) }
+        let selectList = (cols + ["tally_cl", "tally_clock"]).joined(separator: ", ")
+        select = try RawStatement(db, "SELECT \(selectList) FROM \(q(t.name)) WHERE \(q(t.key)) = ?")
+        let insertList = ([q(t.key)] + cols + ["tally_cl", "tally_clock"]).joined(separator: ", ")
+        let params = Array(repeating: "?", count: t.columns.count + 3).joined(separator: ", ")
+        store = try RawStatement(db, "INSERT OR REPLACE INTO \(q(t.name))(\(insertList)) VALUES (\(params))")
+        insertNew = try RawStatement(db, "INSERT INTO \(q(t.name))(\(insertList)) VALUES (\(params)) ON CONFLICT DO NOTHING")
+    }
+
+    var isLedger: Bool { schema.kind == .ledger }
+
+    func load(_ key: String) throws(ReplicaError) -> RowState {
+        let n = schema.columns.count
+        select.reset()
+        select.bind(1, key)
+        defer { select.reset() }
+        guard try select.step() else { return .absent(columns: n) }
+        var values = [Value]()
+        values.reserveCapacity(n)
+        for i in 0..<n { values.append(select.value(Int32(i))) }
+        let cl = select.int64(Int32(n))
+        let stamps = Stamp.decode(select.bytes(Int32(n + 1)), count: isLedger ? 1 : n)
+        return RowState(exists: true, values: values, stamps: stamps, cl: cl)
+    }
+
+    /// Writes the row; with `onlyIfNew`, does nothing when the key exists and returns false.
+    @discardableResult
+    func save(_ key: String, _ row: RowState, onlyIfNew: Bool = false) throws(ReplicaError) -> Bool {
+        let s = onlyIfNew ? insertNew : store
+        s.reset()
+        s.bind(1, key)
+        for (i, v) in row.values.enumerated() { s.bind(Int32(i + 2), v) }
+        let n = Int32(row.values.count)
+        s.bind(n + 2, row.cl)
+        s.bind(n + 3, bytes: Stamp.encode(row.stamps))
+        try s.run()
+        return s.changes > 0
+    }
+}

@@ -170,7 +170,7 @@ public final class Replica: Sendable {
 
     /// Writes pending WAL pages into the main file, so that a copy of the file alone is complete.
     public func checkpoint() throws(ReplicaError) {
-        do { try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) } } catch { throw ReplicaError.wrap(error) }
+        do { try queue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) } } catch { throw ReplicaError.wrap(error) }
     }
 }
 

@@ -1,0 +1,49 @@
+import TallyReplica
+
+/// The tables a van, a service window and the depot replicate. Early version: tickets,
+/// customers and the event ledger; the route-operations work extends it by appending.
+public enum RouteSchema {
+    /// Ticket status: planned < loaded < attempted < delivered | refused. `delivered` and
+    /// `refused` are incomparable: two devices that disagree produce a conflict for a person.
+    public static let ticketStatus: PartialOrder = {
+        do {
+            return try PartialOrder(
+                values: ["planned", "loaded", "attempted", "delivered", "refused"],
+                covers: [("planned", "loaded"), ("loaded", "attempted"), ("attempted", "delivered"), ("attempted", "refused")])
+        } catch {
+            fatalError("ticket status order: \(error)")  // safe: a constant, checked by every test run
+        }
+    }()
+
+    public static let current: Schema = {
+        do {
+            return try Schema(version: 1, tables: [
+                TableSchema("customers", key: "code", kind: .record, columns: [
+                    ColumnSchema("name", .text),
+                    ColumnSchema("address", .text),
+                    ColumnSchema("phone", .text),
+                ]),
+                TableSchema("tickets", key: "ticket", kind: .record, columns: [
+                    ColumnSchema("date", .text),
+                    ColumnSchema("route", .text),
+                    ColumnSchema("stop", .integer),
+                    ColumnSchema("customer", .text),
+                    ColumnSchema("payment", .text),
+                    ColumnSchema("amount_due", .integer),
+                    ColumnSchema("status", .text, .lattice(ticketStatus)),
+                    ColumnSchema("note", .text),
+                ]),
+                TableSchema("events", key: "id", kind: .ledger, columns: [
+                    ColumnSchema("ticket", .text),
+                    ColumnSchema("kind", .text),
+                    ColumnSchema("amount", .integer),
+                    ColumnSchema("device", .text),
+                    ColumnSchema("at", .text),
+                    ColumnSchema("ref", .text),
+                ]),
+            ])
+        } catch {
+            fatalError("route schema: \(error)")  // safe: a constant, checked by every test run
+        }
+    }()
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// The `tally` command: the front of the Tally sync engine.
+@main
+struct Tally: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "tally",
+        abstract: "Offline-first records for delivery vans, service windows and the depot.",
+        discussion: """
+            Every van and window keeps a local replica (one SQLite file) and works without a \
+            network; replicas merge without losing or double-counting anything.
+            Set TALLY_LOG=debug|info|notice|warning to see the engine's log on stderr.
+            """,
+        version: "tally \(version) (replica format 1)",
+        subcommands: [ReplicaCommand.self, DemoCommand.self])
+
+    static func main() {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["TALLY_LOG"] ?? "") ?? .warning
+            return h
+        }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// The logger commands hand to the libraries.
+let cliLogger = Logger(label: "tally")

@@ -71,5 +71,13 @@ let package = Package(
             name: "TallyReplicaTests",
             dependencies: ["TallyReplica", "TallyProtocol", "TallyRoutes", "tally", "tally-crash-writer"],
             swiftSettings: strict),
+        .testTarget(
+            name: "TallyProtocolTests",
+            dependencies: ["TallyProtocol", "TallyRoutes"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TallyCLITests",
+            dependencies: ["tally", "TallyReplica"],
+            swiftSettings: strict),
     ]
 )

@@ -1,0 +1,121 @@
+import TallyReplica
+
+/// `POST /v1/join`: a device binds its replica's site id to its credential, once.
+public struct JoinRequest: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var site: String
+    public init(site: SiteID) {
+        protocolVersion = ProtocolVersion.current
+        self.site = site.hex
+    }
+    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", site }
+}
+
+/// What the depot tells a device about itself when it joins.
+public struct JoinResponse: Codable, Sendable, Equatable {
+    public var device: String
+    public var role: String
+    public var route: String?
+    public var schema: Schema
+    public init(device: String, role: String, route: String?, schema: Schema) {
+        self.device = device
+        self.role = role
+        self.route = route
+        self.schema = schema
+    }
+}
+
+/// `POST /v1/push`: the device's own changes the depot has not acknowledged.
+public struct PushRequest: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var schemaVersion: Int
+    public var site: String
+    public var changes: [Change]
+    public init(schemaVersion: Int, site: SiteID, changes: [Change]) {
+        protocolVersion = ProtocolVersion.current
+        self.schemaVersion = schemaVersion
+        self.site = site.hex
+        self.changes = changes
+    }
+    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", schemaVersion = "schema", site, changes }
+}
+
+public struct PushResponse: Codable, Sendable, Equatable {
+    /// Changes new to the depot.
+    public var applied: Int
+    /// Changes it already held (a retried push).
+    public var duplicates: Int
+    /// The highest sequence number of this device the depot holds without gap: the device
+    /// pushes from there next time.
+    public var ack: UInt64
+    /// Ledger rows the depot refused as re-sent with other content.
+    public var violations: [ViolationNotice]
+    public init(applied: Int, duplicates: Int, ack: UInt64, violations: [ViolationNotice]) {
+        self.applied = applied
+        self.duplicates = duplicates
+        self.ack = ack
+        self.violations = violations
+    }
+}
+
+public struct ViolationNotice: Codable, Sendable, Equatable {
+    public var table: String
+    public var key: String
+    public var contentHash: String
+    public init(table: String, key: String, contentHash: String) {
+        self.table = table
+        self.key = key
+        self.contentHash = contentHash
+    }
+}
+
+/// `POST /v1/pull`: the changes after the device's cursor that its scope allows.
+public struct PullRequest: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var schemaVersion: Int
+    /// The cursor the last pull returned (empty on a first pull).
+    public var cursor: VersionVector
+    public var limit: Int
+    public init(schemaVersion: Int, cursor: VersionVector, limit: Int) {
+        protocolVersion = ProtocolVersion.current
+        self.schemaVersion = schemaVersion
+        self.cursor = cursor
+        self.limit = limit
+    }
+    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", schemaVersion = "schema", cursor, limit }
+}
+
+public struct PullResponse: Codable, Sendable, Equatable {
+    public var changes: [Change]
+    /// Where the next pull starts.
+    public var cursor: VersionVector
+    /// More changes wait: pull again with the new cursor.
+    public var more: Bool
+    /// The depot's acknowledgement of this device's own changes.
+    public var ack: UInt64
+    public init(changes: [Change], cursor: VersionVector, more: Bool, ack: UInt64) {
+        self.changes = changes
+        self.cursor = cursor
+        self.more = more
+        self.ack = ack
+    }
+}
+
+/// `POST /v1/blobs/missing`: which of these blobs the depot lacks.
+public struct BlobList: Codable, Sendable, Equatable {
+    public var hashes: [String]
+    public init(hashes: [String]) { self.hashes = hashes }
+}
+
+/// `GET /version`.
+public struct VersionInfo: Codable, Sendable, Equatable {
+    public var tally: String
+    public var protocolVersion: Int
+    public var schemaVersion: Int
+    public init(tally: String, schemaVersion: Int) {
+        self.tally = tally
+        protocolVersion = ProtocolVersion.current
+        self.schemaVersion = schemaVersion
+    }
+    enum CodingKeys: String, CodingKey { case tally, protocolVersion = "protocol", schemaVersion = "schema" }
+}

@@ -1,0 +1,36 @@
+/// The JSON body of every 4xx and 5xx answer: a stable code for programs, a sentence for
+/// people saying what happened and what to do.
+public struct WireError: Error, Codable, Sendable, Equatable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+    public var status: Int
+
+    public init(_ status: Int, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    struct Body: Codable { var error: Inner }
+    struct Inner: Codable { var code: String; var message: String }
+}
+
+extension WireError {
+    public static func badRequest(_ m: String) -> WireError { WireError(400, "bad_request", m) }
+    public static func badEncoding(_ m: String) -> WireError { WireError(400, "bad_encoding", m) }
+    public static func unsupportedProtocol(_ m: String) -> WireError { WireError(400, "unsupported_protocol", m) }
+    public static let missingCredential = WireError(401, "missing_credential", "this request needs the device's credential (Authorization: Bearer …); run `tally join` again if it was lost")
+    public static let badCredential = WireError(401, "bad_credential", "the depot does not know this credential; check it was pasted whole, or ask the depot for a new one")
+    public static let revoked = WireError(401, "credential_revoked", "this device's credential was revoked at the depot; ask the depot staff to enroll the device again")
+    public static func forbidden(_ m: String) -> WireError { WireError(403, "forbidden", m) }
+    public static func outOfScope(_ m: String) -> WireError { WireError(403, "out_of_scope", m) }
+    public static func notFound(_ m: String) -> WireError { WireError(404, "not_found", m) }
+    public static func conflict(_ m: String) -> WireError { WireError(409, "conflict", m) }
+    public static func tooLarge(_ m: String) -> WireError { WireError(413, "too_large", m) }
+    public static func invalidChange(_ m: String) -> WireError { WireError(422, "invalid_change", m) }
+    public static func clockDrift(_ m: String) -> WireError { WireError(422, "clock_drift", m) }
+    public static func upgradeRequired(_ m: String) -> WireError { WireError(426, "upgrade_required", m) }
+    public static func internalError(_ m: String) -> WireError { WireError(500, "internal", m) }
+}

@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // zlib through the system library, with the init macros wrapped for Swift.
@@ -43,10 +45,32 @@ let package = Package(
             dependencies: ["TallyReplica"],
             swiftSettings: strict),
 
+        // The depot: device registry, scope, the sync protocol, and its HTTP server.
+        .target(
+            name: "TallyDepot",
+            dependencies: [
+                "TallyReplica", "TallyProtocol", "TallyRoutes",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
+
+        // The device side of sync: push, pull, blobs, over URLSession.
+        .target(
+            name: "TallySync",
+            dependencies: [
+                "TallyReplica", "TallyProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         .executableTarget(
             name: "tally",
             dependencies: [
-                "TallyReplica", "TallyProtocol", "TallyRoutes",
+                "TallyReplica", "TallyProtocol", "TallyRoutes", "TallyDepot", "TallySync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,6 +102,10 @@ let package = Package(
         .testTarget(
             name: "TallyCLITests",
             dependencies: ["tally", "TallyReplica"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TallySyncTests",
+            dependencies: ["TallyDepot", "TallySync", "TallyProtocol", "TallyReplica", "TallyRoutes", "tally"],
             swiftSettings: strict),
     ]
 )

@@ -2,6 +2,9 @@ import TallyReplica
 
 /// The tables a van, a service window and the depot replicate. Early version: tickets,
 /// customers and the event ledger; the route-operations work extends it by appending.
+///
+/// Every row a van may see carries its `route`: the depot's scope policy serves and accepts a
+/// van's rows by that column.
 public enum RouteSchema {
     /// Ticket status: planned < loaded < attempted < delivered | refused. `delivered` and
     /// `refused` are incomparable: two devices that disagree produce a conflict for a person.
@@ -19,6 +22,7 @@ public enum RouteSchema {
         do {
             return try Schema(version: 1, tables: [
                 TableSchema("customers", key: "code", kind: .record, columns: [
+                    ColumnSchema("route", .text),
                     ColumnSchema("name", .text),
                     ColumnSchema("address", .text),
                     ColumnSchema("phone", .text),
@@ -34,6 +38,7 @@ public enum RouteSchema {
                     ColumnSchema("note", .text),
                 ]),
                 TableSchema("events", key: "id", kind: .ledger, columns: [
+                    ColumnSchema("route", .text),
                     ColumnSchema("ticket", .text),
                     ColumnSchema("kind", .text),
                     ColumnSchema("amount", .integer),

@@ -4,7 +4,7 @@ import Logging
 
 /// The `tally` command: the front of the Tally sync engine.
 @main
-struct Tally: ParsableCommand {
+struct Tally: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
@@ -16,9 +16,9 @@ struct Tally: ParsableCommand {
             Set TALLY_LOG=debug|info|notice|warning to see the engine's log on stderr.
             """,
         version: "tally \(version) (replica format 1)",
-        subcommands: [ReplicaCommand.self, DemoCommand.self])
+        subcommands: [DemoCommand.self, JoinCommand.self, SyncCommand.self, DepotCommand.self, ReplicaCommand.self])
 
-    static func main() {
+    static func main() async {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["TALLY_LOG"] ?? "") ?? .warning
@@ -26,7 +26,11 @@ struct Tally: ParsableCommand {
         }
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }

@@ -7,22 +7,25 @@ extension Replica {
     /// changes. A ledger row re-sent with other content is not an error of the batch: it is
     /// recorded as an integrity violation (see `ApplyReport.violations`) and the rest applies,
     /// because the other rows are good and holding them back would only delay them.
+    ///
+    /// `trustClocks` skips the drift bound, for changes a trusted peer (the depot) already
+    /// checked against its own clock: a device whose clock runs slow must still take them.
     @discardableResult
-    public func apply(_ changes: some Collection<Change>) throws(ReplicaError) -> ApplyReport {
+    public func apply(_ changes: some Collection<Change>, trustClocks: Bool = false) throws(ReplicaError) -> ApplyReport {
         if changes.isEmpty { return ApplyReport() }
         return try withWrite { _, engine in
             var resolved: [ResolvedChange] = []
             resolved.reserveCapacity(changes.count)
             var newest = HLC.zero
             for c in changes {
-                resolved.append(try engine.resolve(c))
+                resolved.append(try engine.resolve(c, checkDrift: !trustClocks))
                 newest = max(newest, c.hlc)
             }
             var report = ApplyReport()
             try engine.ingest(resolved, report: &report)
             // Our own changes coming back (say, after restoring this file from a backup) move
             // our sequence on, so new local writes never reuse a number.
-            try engine.clock.receive(newest)
+            if trustClocks { engine.clock.absorb(newest) } else { try engine.clock.receive(newest) }
             try engine.saveClock()
             if !report.violations.isEmpty {
                 logger.warning("ledger integrity violations", metadata: ["count": "\(report.violations.count)"])

@@ -75,3 +75,15 @@ public enum BlobHash {
         return out
     }
 }
+
+extension Replica {
+    /// Blobs stored after a mark, in storing order, with the mark to resume from: how a device
+    /// finds the blobs it has not yet offered to the depot.
+    public func blobs(after mark: Int64, limit: Int) throws(ReplicaError) -> [(mark: Int64, hash: String, size: Int)] {
+        try withRead { db, _ in
+            try Row_.fetchAll(db, sql: "SELECT rowid, hash, size FROM tally_blobs WHERE rowid > ? ORDER BY rowid LIMIT ?", arguments: [mark, limit]).map {
+                (mark: $0[0], hash: BlobHash.hex(Array($0[1] as Data)), size: $0[2])
+            }
+        }
+    }
+}

@@ -5,11 +5,15 @@ extension Replica {
     /// Apply the result and ask again with the receiver's new vector to page through a large
     /// delta: every page moves the receiver's vector on.
     public func changes(since: VersionVector, limit: Int = .max) throws(ReplicaError) -> [Change] {
+        try changes(since: since, onlySite: nil, limit: limit)
+    }
+
+    func changes(since: VersionVector, onlySite: SiteID?, limit: Int) throws(ReplicaError) -> [Change] {
         try withRead { db, e in
             var out: [Change] = []
             let s = try RawStatement(db, "SELECT id, hlc, tbl, key, cl, vals FROM tally_log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?")
             let sites = e.siteIndex.sorted { $0.key < $1.key }
-            for (site, idx) in sites where out.count < limit {
+            for (site, idx) in sites where out.count < limit && (onlySite == nil || onlySite == site) {
                 let from = since[site]
                 guard try from < (e.contiguous[idx] ?? 0) || hasAbove(db, idx, from) else { continue }
                 s.reset()
@@ -44,3 +48,19 @@ extension Replica {
 }
 
 import GRDB
+
+extension Replica {
+    /// This replica's own changes after sequence number `seq`, in order, at most `limit`: what
+    /// a device pushes to the depot.
+    public func ownChanges(after seq: UInt64, limit: Int) throws(ReplicaError) -> [Change] {
+        try changes(since: VersionVector([site: seq]), onlySite: site, limit: limit)
+    }
+
+    /// Number of own changes after `seq`: what a device still has to push.
+    public func ownChangeCount(after seq: UInt64) throws(ReplicaError) -> Int {
+        try withRead { _, e in Int((e.contiguous[e.localIndex] ?? 0) - min(seq, e.contiguous[e.localIndex] ?? 0)) }
+    }
+
+    /// The highest sequence number this replica has written itself.
+    public var localSeq: UInt64 { (try? withRead { _, e in e.localSeq }) ?? 0 }
+}

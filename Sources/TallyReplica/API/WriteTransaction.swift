@@ -9,8 +9,17 @@ import GRDB
 public final class WriteTransaction {
     let engine: EngineState
     let db: Database
-    /// Changes recorded so far in this transaction.
-    public private(set) var changes: [Change] = []
+    /// Changes recorded so far in this transaction, built on demand from `recorded`.
+    public var changes: [Change] {
+        recorded.map { c in
+            let plan = engine.plans[c.table]
+            return Change(table: plan.schema.name, key: c.key, cl: c.cl,
+                          values: c.columns.map { ColumnValue(plan.schema.columns[$0.0].name, $0.1) },
+                          hlc: HLC(rawValue: c.hlc), site: engine.localSite, seq: c.seq)
+        }
+    }
+    /// The changes recorded so far, in the engine's form (most writers never ask for `changes`).
+    private(set) var recorded: [ResolvedChange] = []
 
     init(engine: EngineState, db: Database) {
         self.engine = engine
@@ -23,18 +32,17 @@ public final class WriteTransaction {
     @discardableResult
     public func insert(_ table: String, key: String, _ values: [String: Value]) throws(ReplicaError) -> Bool {
         let plan = try plan(table)
-        let row = try plan.load(key)
         if plan.isLedger {
             let cols = try columns(plan, values)
-            if row.exists {
-                var content = [Value](repeating: .null, count: plan.schema.columns.count)
-                for (i, v) in cols { content[i] = v }
-                if content == row.values { return false }
-                throw ReplicaError.refused("\(table) '\(key)' is already recorded with other content; ledger entries never change: record a correcting entry instead")
-            }
-            try record(plan, key, cl: 1, cols)
-            return true
+            // A new key is stored without a read first; only a key already there is looked at.
+            if try recordLedgerRow(plan, key, cols) { return true }
+            let row = try plan.load(key)
+            var content = [Value](repeating: .null, count: plan.schema.columns.count)
+            for (i, v) in cols { content[i] = v }
+            if content == row.values { return false }
+            throw ReplicaError.refused("\(table) '\(key)' is already recorded with other content; ledger entries never change: record a correcting entry instead")
         }
+        let row = try plan.load(key)
         if row.isLive { throw ReplicaError.refused("\(table) '\(key)' already exists; update it instead") }
         try create(plan, key, row, values)
         return true
@@ -50,7 +58,7 @@ public final class WriteTransaction {
         }
         let cols = try columns(plan, values)
         try checkLattices(plan, key, row, cols)
-        try record(plan, key, cl: row.cl, cols)
+        try record(plan, key, cl: row.cl, cols, over: row)
     }
 
     /// Creates the record, or updates it if it is live.
@@ -70,7 +78,7 @@ public final class WriteTransaction {
         }
         let row = try plan.load(key)
         guard row.isLive else { throw ReplicaError.refused("there is no \(table) '\(key)' to delete") }
-        try record(plan, key, cl: row.cl + 1, [])
+        try record(plan, key, cl: row.cl + 1, [], over: row)
     }
 
     /// Reads a row as this transaction sees it.
@@ -139,23 +147,42 @@ public final class WriteTransaction {
             try checkLattices(plan, key, row, cols)
         }
         let cl = row.exists ? (row.cl % 2 == 0 ? row.cl + 1 : row.cl) : 1
-        try record(plan, key, cl: cl, cols)
+        try record(plan, key, cl: cl, cols, over: row)
     }
 
-    private func record(_ plan: TablePlan, _ key: String, cl: Int64, _ cols: [(Int, Value)]) throws(ReplicaError) {
-        guard !key.isEmpty else { throw ReplicaError.refused("a \(plan.schema.name) key cannot be empty") }
-        let seq = engine.localSeq + 1
-        let hlc = engine.clock.tick()
-        let c = ResolvedChange(table: plan.index, key: key, cl: cl, columns: cols, hlc: hlc.rawValue, site: engine.localIndex, seq: seq)
-        guard try engine.appendToLog(c) else {
-            throw ReplicaError.storage("this replica already holds a change numbered \(seq) from itself (was the file restored from a copy?); sync with the depot before writing")
-        }
-        engine.contiguous[engine.localIndex] = seq
+    /// Records one change to a row of a record table and merges it into `row`, the row as
+    /// loaded by the caller in this transaction.
+    private func record(_ plan: TablePlan, _ key: String, cl: Int64, _ cols: [(Int, Value)], over row: RowState) throws(ReplicaError) {
+        let c = try nextChange(plan, key, cl: cl, cols)
+        try log(c)
         var report = ApplyReport()
-        try engine.merge([c], into: plan, report: &report)
-        changes.append(Change(table: plan.schema.name, key: key, cl: cl,
-                              values: cols.map { ColumnValue(plan.schema.columns[$0.0].name, $0.1) },
-                              hlc: hlc, site: engine.localSite, seq: seq))
+        try engine.merge([c], into: plan, loaded: row, report: &report)
+    }
+
+    /// Records a new ledger row: the same as merging its change, for a key not stored yet.
+    /// Returns false, recording nothing, when the key is already stored.
+    private func recordLedgerRow(_ plan: TablePlan, _ key: String, _ cols: [(Int, Value)]) throws(ReplicaError) -> Bool {
+        let c = try nextChange(plan, key, cl: 1, cols)
+        var content = [Value](repeating: .null, count: plan.schema.columns.count)
+        for (i, v) in cols { content[i] = v }
+        guard try plan.save(key, RowState(exists: true, values: content, stamps: [c.stamp], cl: 1), onlyIfNew: true) else { return false }
+        try log(c)
+        return true
+    }
+
+    /// The next local change: a new clock value and the next sequence number of this site.
+    private func nextChange(_ plan: TablePlan, _ key: String, cl: Int64, _ cols: [(Int, Value)]) throws(ReplicaError) -> ResolvedChange {
+        guard !key.isEmpty else { throw ReplicaError.refused("a \(plan.schema.name) key cannot be empty") }
+        return ResolvedChange(table: plan.index, key: key, cl: cl, columns: cols, hlc: engine.clock.tick().rawValue,
+                              site: engine.localIndex, seq: engine.localSeq + 1)
+    }
+
+    private func log(_ c: ResolvedChange) throws(ReplicaError) {
+        guard try engine.appendToLog(c) else {
+            throw ReplicaError.storage("this replica already holds a change numbered \(c.seq) from itself (was the file restored from a copy?); sync with the depot before writing")
+        }
+        engine.contiguous[engine.localIndex] = c.seq
+        recorded.append(c)
     }
 }
 
@@ -167,7 +194,7 @@ extension Replica {
         try withWrite { db, engine in
             let tx = WriteTransaction(engine: engine, db: db)
             let result = try body(tx)
-            if !tx.changes.isEmpty {
+            if !tx.recorded.isEmpty {
                 engine.updateSiteSeq.reset()
                 engine.updateSiteSeq.bind(1, Int64(engine.localSeq))
                 engine.updateSiteSeq.bind(2, Int64(engine.localIndex))

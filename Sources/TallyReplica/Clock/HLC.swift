@@ -34,7 +34,7 @@ public struct HLC: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public init?(hex: String) {
-        guard hex.count == 16, let v = UInt64(hex, radix: 16) else { return nil }
+        guard hex.count == 16, hex.allSatisfy(\.isHexDigit), let v = UInt64(hex, radix: 16) else { return nil }
         rawValue = v
     }
 

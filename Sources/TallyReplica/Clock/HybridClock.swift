@@ -41,7 +41,8 @@ public struct HybridClock: Sendable {
     /// Checks a remote timestamp against the drift bound without changing the clock.
     public func check(_ remote: HLC) throws(ClockDriftError) {
         let pt = wall.nowMilliseconds()
-        if remote.milliseconds > pt &+ maxDrift {
+        let (limit, overflow) = pt.addingReportingOverflow(maxDrift)
+        if !overflow && remote.milliseconds > limit {
             throw ClockDriftError(remote: remote, localMilliseconds: pt, maxDrift: maxDrift)
         }
     }
@@ -65,6 +66,14 @@ public struct HybridClock: Sendable {
         }
         last = next
         return next
+    }
+
+    /// The receive rule without the drift bound, for timestamps a trusted peer already checked.
+    public mutating func absorb(_ remote: HLC) {
+        let bound = maxDrift
+        maxDrift = .max
+        _ = try? receive(remote)
+        maxDrift = bound
     }
 
     /// Advances without consulting the wall clock: counter + 1, or the next millisecond when the

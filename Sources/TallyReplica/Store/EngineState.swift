@@ -48,7 +48,13 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         selectConflict = try RawStatement(db, "SELECT vals FROM tally_conflicts WHERE tbl = ? AND key = ? AND col = ?")
         upsertConflict = try RawStatement(db, "INSERT OR REPLACE INTO tally_conflicts(tbl, key, col, vals) VALUES (?, ?, ?, ?)")
         deleteConflict = try RawStatement(db, "DELETE FROM tally_conflicts WHERE tbl = ? AND key = ? AND col = ?")
-        insertViolation = try RawStatement(db, "INSERT OR IGNORE INTO tally_violations(tbl, key, content, vals, site, hlc) VALUES (?, ?, ?, ?, ?, ?)")
+        // One record per distinct content; its writer is the earliest (hlc, site) that wrote it,
+        // whatever order the copies arrived in, so every replica records the same writer.
+        insertViolation = try RawStatement(db, """
+            INSERT INTO tally_violations(tbl, key, content, vals, site, hlc) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(tbl, key, content) DO UPDATE SET site = excluded.site, hlc = excluded.hlc
+            WHERE excluded.hlc < tally_violations.hlc OR (excluded.hlc = tally_violations.hlc AND excluded.site < tally_violations.site)
+            """)
         deleteViolation = try RawStatement(db, "DELETE FROM tally_violations WHERE tbl = ? AND key = ? AND content = ?")
 
         siteIDs = [SiteID(high: 0, low: 0)]

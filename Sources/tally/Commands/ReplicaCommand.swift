@@ -7,7 +7,7 @@ struct ReplicaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replica",
         abstract: "Create, inspect and merge replica files.",
-        subcommands: [ReplicaInit.self, ReplicaStatusCommand.self, ReplicaMerge.self])
+        subcommands: [ReplicaInit.self, ReplicaStatusCommand.self, ReplicaMerge.self, ReplicaWrite.self])
 }
 
 /// Options every replica command shares.

@@ -46,7 +46,7 @@ struct DemoDay {
             for (code, name, addr, phone) in [("C10023", "张记便利店", "幸福路12号", "13800000000"),
                                               ("C10024", "李家超市", "人民路8号", "13800000001"),
                                               ("C10031", "王氏烟酒行", "解放街3号", "13800000002")] {
-                try tx.insert("customers", key: code, ["name": .text(name), "address": .text(addr), "phone": .text(phone)])
+                try tx.insert("customers", key: code, ["route": "R07", "name": .text(name), "address": .text(addr), "phone": .text(phone)])
             }
             for (t, stop, cust, pay, due) in [("T0001", 1, "C10023", "cash", 45_000), ("T0002", 2, "C10024", "cash", 12_050),
                                               ("T0003", 3, "C10031", "electronic", 90_000)] {
@@ -62,19 +62,19 @@ struct DemoDay {
         at("09:10", "van-07")
         try van7.write { tx in
             try tx.update("tickets", key: "T0001", ["status": "delivered"])
-            try tx.insert("events", key: "E-van07-0001", ["ticket": "T0001", "kind": "cash", "amount": 45_000, "device": "van-07", "at": "2026-11-28T09:10:00+08:00"])
+            try tx.insert("events", key: "E-van07-0001", ["route": "R07", "ticket": "T0001", "kind": "cash", "amount": 45_000, "device": "van-07", "at": "2026-11-28T09:10:00+08:00"])
         }
         Console.out("  van-07  T0001 delivered to 张记便利店, cash 450.00 collected")
         at("09:40", "van-07")
         try van7.write { tx in
             try tx.update("tickets", key: "T0002", ["status": "refused", "note": "店主不在，拒收"])
-            try tx.insert("events", key: "E-van07-0002", ["ticket": "T0002", "kind": "refusal", "amount": 0, "device": "van-07", "at": "2026-11-28T09:40:00+08:00", "ref": "closed"])
+            try tx.insert("events", key: "E-van07-0002", ["route": "R07", "ticket": "T0002", "kind": "refusal", "amount": 0, "device": "van-07", "at": "2026-11-28T09:40:00+08:00", "ref": "closed"])
         }
         Console.out("  van-07  T0002 refused at 李家超市 (owner away)")
         at("10:05", "van-08")
         try van8.write { tx in
             try tx.update("tickets", key: "T0002", ["status": "delivered"])
-            try tx.insert("events", key: "E-van08-0001", ["ticket": "T0002", "kind": "cash", "amount": 12_050, "device": "van-08", "at": "2026-11-28T10:05:00+08:00"])
+            try tx.insert("events", key: "E-van08-0001", ["route": "R07", "ticket": "T0002", "kind": "cash", "amount": 12_050, "device": "van-08", "at": "2026-11-28T10:05:00+08:00"])
             try tx.update("tickets", key: "T0003", ["status": "delivered"])
         }
         Console.out("  van-08  relief van: T0002 delivered to 李家超市 after all, cash 120.50; T0003 delivered (paid electronically)")

@@ -1,0 +1,36 @@
+/// What a device may do.
+public enum DeviceRole: String, Codable, Sendable, CaseIterable {
+    /// A delivery van: reads and writes its own route's rows only.
+    case van
+    /// A service window: reads and writes its own window's rows only.
+    case window
+    /// An accountant: reads everything, settles days.
+    case accountant
+}
+
+/// A device enrolled at the depot.
+public struct DeviceRecord: Codable, Sendable, Equatable {
+    public var name: String
+    /// The public part of the credential, used to find the device.
+    public var id: String
+    public var role: DeviceRole
+    /// A van's route, or a window's kind.
+    public var scope: String?
+    /// The replica site id the device joined with.
+    public var site: String?
+    public var enrolledAt: String
+    public var revokedAt: String?
+    public var lastSyncAt: String?
+    /// How far the device's clock was ahead (+) or behind (−) the depot's at its last sync, ms.
+    public var lastSkewMs: Int64?
+
+    public var isRevoked: Bool { revokedAt != nil }
+}
+
+/// One line of the depot's audit log: refused writes, enrolments, revocations.
+public struct AuditEntry: Codable, Sendable, Equatable {
+    public var at: String
+    public var device: String
+    public var action: String
+    public var detail: String
+}

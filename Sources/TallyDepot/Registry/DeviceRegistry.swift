@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import Logging
+import TallyProtocol
+import TallyReplica
+
+/// The depot's list of enrolled devices and its audit log, in `registry.sqlite` beside the
+/// depot's replica. Read on every request, so a revocation made by another process (the CLI)
+/// takes effect at once.
+public final class DeviceRegistry: Sendable {
+    let queue: DatabaseQueue
+    let clock: any WallClock
+
+    public static func create(at path: String, clock: any WallClock) throws -> DeviceRegistry {
+        let r = try DeviceRegistry(path: path, clock: clock)
+        try r.queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE devices(name TEXT PRIMARY KEY NOT NULL, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+                                     scope TEXT, secret_hash BLOB NOT NULL, site TEXT UNIQUE,
+                                     enrolled_at TEXT NOT NULL, revoked_at TEXT, last_sync_at TEXT, last_skew_ms INTEGER);
+                CREATE TABLE audit(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, device TEXT NOT NULL,
+                                   action TEXT NOT NULL, detail TEXT NOT NULL);
+                """)
+        }
+        return r
+    }
+
+    public init(path: String, clock: any WallClock) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        queue = try DatabaseQueue(path: path, configuration: config)
+        self.clock = clock
+    }
+
+    var now: String { Timestamp.iso(clock.nowMilliseconds()) }
+
+    /// Enrolls a device and returns its credential, which is shown once and never stored.
+    public func enroll(name: String, role: DeviceRole, scope: String?) throws -> (DeviceRecord, Credential) {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 64 else { throw DepotError.refused("a device name is 1 to 64 characters") }
+        if role != .accountant && (scope ?? "").isEmpty {
+            throw DepotError.refused(role == .van ? "a van needs its route: --route R07" : "a window needs its kind: --window KIND")
+        }
+        let credential = Credential.generate()
+        let at = now
+        try queue.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM devices WHERE name = ?)", arguments: [trimmed]) == true {
+                throw DepotError.refused("a device named '\(trimmed)' is already enrolled; pick another name, or revoke the old one first")
+            }
+            try db.execute(sql: "INSERT INTO devices(name, id, role, scope, secret_hash, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [trimmed, credential.id, role.rawValue, role == .accountant ? nil : scope, Data(Credential.hash(credential.secret)), at])
+            try Self.audit(db, at, trimmed, "enroll", "role \(role.rawValue)" + (scope.map { ", scope \($0)" } ?? ""))
+        }
+        return (try device(named: trimmed)!, credential)  // safe: inserted just above
+    }
+
+    /// Revokes a device at once: its next request is refused.
+    public func revoke(name: String) throws {
+        let at = now
+        try queue.write { db in
+            guard let revoked = try GRDB.Row.fetchOne(db, sql: "SELECT revoked_at FROM devices WHERE name = ?", arguments: [name]) else {
+                throw DepotError.refused("no device named '\(name)' is enrolled; `tally depot devices` lists them")
+            }
+            if (revoked[0] as String?) != nil { throw DepotError.refused("'\(name)' was already revoked") }
+            try db.execute(sql: "UPDATE devices SET revoked_at = ? WHERE name = ?", arguments: [at, name])
+            try Self.audit(db, at, name, "revoke", "credential revoked")
+        }
+    }
+
+    public func devices() throws -> [DeviceRecord] {
+        try queue.read { db in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM devices ORDER BY name").map(Self.record) }
+    }
+
+    public func device(named name: String) throws -> DeviceRecord? {
+        try queue.read { db in try GRDB.Row.fetchOne(db, sql: "SELECT * FROM devices WHERE name = ?", arguments: [name]).map(Self.record) }
+    }
+
+    /// The device a bearer token belongs to, or the reason it is refused.
+    public func authenticate(_ token: String?) throws(WireError) -> DeviceRecord {
+        guard let token, !token.isEmpty else { throw .missingCredential }
+        guard let cred = Credential(token: token) else { throw .badCredential }
+        let found: (DeviceRecord, [UInt8])?
+        do {
+            found = try queue.read { db in
+                try GRDB.Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [cred.id]).map { (Self.record($0), Array($0["secret_hash"] as Data)) }
+            }
+        } catch {
+            throw .internalError("the depot could not read its device list: \(error)")
+        }
+        guard let (device, hash) = found, Credential.constantTimeEqual(hash, Credential.hash(cred.secret)) else { throw .badCredential }
+        guard !device.isRevoked else { throw .revoked }
+        return device
+    }
+
+    /// Binds the device to its replica's site id; joining again with the same site is a no-op.
+    public func bind(device: String, site: String) throws(WireError) {
+        do {
+            try queue.write { db in
+                let current = try String.fetchOne(db, sql: "SELECT site FROM devices WHERE name = ?", arguments: [device])
+                if let current, current != site {
+                    throw WireError.conflict("this credential already belongs to another replica; ask the depot to enroll this device anew")
+                }
+                if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM devices WHERE site = ? AND name <> ?)", arguments: [site, device]) == true {
+                    throw WireError.conflict("this replica is already joined as another device")
+                }
+                try db.execute(sql: "UPDATE devices SET site = ? WHERE name = ?", arguments: [site, device])
+                if current == nil { try Self.audit(db, self.now, device, "join", "site \(site)") }
+            }
+        } catch let e as WireError {
+            throw e
+        } catch {
+            throw .internalError("the depot could not record the join: \(error)")
+        }
+    }
+
+    public func recordSync(device: String, skewMs: Int64?) {
+        try? queue.write { db in
+            try db.execute(sql: "UPDATE devices SET last_sync_at = ?, last_skew_ms = coalesce(?, last_skew_ms) WHERE name = ?",
+                           arguments: [now, skewMs, device])
+        }
+    }
+
+    public func audit(device: String, action: String, detail: String) {
+        try? queue.write { db in try Self.audit(db, now, device, action, detail) }
+    }
+
+    public func auditLog(limit: Int = 1000) throws -> [AuditEntry] {
+        try queue.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT at, device, action, detail FROM audit ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
+                AuditEntry(at: $0[0], device: $0[1], action: $0[2], detail: $0[3])
+            }
+        }
+    }
+
+    static func audit(_ db: Database, _ at: String, _ device: String, _ action: String, _ detail: String) throws {
+        try db.execute(sql: "INSERT INTO audit(at, device, action, detail) VALUES (?, ?, ?, ?)", arguments: [at, device, action, detail])
+    }
+
+    static func record(_ r: GRDB.Row) -> DeviceRecord {
+        DeviceRecord(name: r["name"], id: r["id"], role: DeviceRole(rawValue: r["role"]) ?? .van, scope: r["scope"], site: r["site"],
+                     enrolledAt: r["enrolled_at"], revokedAt: r["revoked_at"], lastSyncAt: r["last_sync_at"], lastSkewMs: r["last_skew_ms"])
+    }
+}
+
+/// ISO-8601 UTC timestamps for records people read.
+enum Timestamp {
+    static func iso(_ ms: UInt64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+}

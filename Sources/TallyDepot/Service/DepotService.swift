@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import TallyProtocol
+import TallyReplica
+
+/// The depot's protocol: authentication, scope, push, pull and blobs over the depot's replica.
+/// Transport-free: the HTTP server hands it `DepotRequest`s.
+public final class DepotService: Sendable {
+    public let replica: Replica
+    public let registry: DeviceRegistry
+    let scope: any ScopePolicy
+    let clock: any WallClock
+    let logger: Logger
+    let version: String
+
+    public init(replica: Replica, registry: DeviceRegistry, scope: any ScopePolicy, clock: any WallClock, logger: Logger, version: String) {
+        self.replica = replica
+        self.registry = registry
+        self.scope = scope
+        self.clock = clock
+        self.logger = logger
+        self.version = version
+    }
+
+    public func handle(_ request: DepotRequest) -> DepotResponse {
+        do {
+            return try route(request)
+        } catch let e as WireError {
+            if e.status >= 500 { logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(e.message)"]) }
+            return Self.error(e)
+        } catch {
+            logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            return Self.error(.internalError("the depot failed: \(error); try again, and tell the depot staff if it persists"))
+        }
+    }
+
+    func route(_ r: DepotRequest) throws -> DepotResponse {
+        let path = r.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? r.path
+        switch (r.method, path) {
+        case ("GET", "/health"):
+            return try json(["status": "ok"], r)
+        case ("GET", "/version"):
+            return try json(VersionInfo(tally: version, schemaVersion: replica.schema.version), r)
+        case ("POST", "/v1/join"):
+            return try join(r)
+        case ("POST", "/v1/push"):
+            return try push(r)
+        case ("POST", "/v1/pull"):
+            return try pull(r)
+        case ("POST", "/v1/blobs/missing"):
+            _ = try registry.authenticate(r.bearer)
+            let list = try WireCodec.decode(BlobList.self, from: r.body, compressed: r.isCompressed)
+            return try json(BlobList(hashes: try replica.missingBlobs(of: list.hashes)), r)
+        case ("PUT", _) where path.hasPrefix("/v1/blobs/"):
+            let device = try registry.authenticate(r.bearer)
+            let hash = String(path.dropFirst("/v1/blobs/".count)).lowercased()
+            guard BlobHash.bytes(hash) != nil else { throw WireError.badRequest("'\(hash)' is not a SHA-256 blob name (64 hex digits)") }
+            guard r.body.count <= WireLimits.maxBlob else { throw WireError.tooLarge("blobs are at most \(WireLimits.maxBlob) bytes") }
+            do { try replica.putBlob(r.body, expecting: hash) } catch {
+                throw WireError.badRequest("\(error)")
+            }
+            logger.debug("blob stored", metadata: ["device": "\(device.name)", "hash": "\(hash.prefix(12))"])
+            return try json(["stored": hash], r)
+        case ("GET", _) where path.hasPrefix("/v1/blobs/"):
+            _ = try registry.authenticate(r.bearer)
+            let hash = String(path.dropFirst("/v1/blobs/".count)).lowercased()
+            guard let bytes = try replica.blob(hash) else { throw WireError.notFound("the depot has no blob \(hash.prefix(12))…; the device that made it has not synced it yet") }
+            return DepotResponse(status: 200, headers: ["content-type": "application/octet-stream"], body: bytes)
+        default:
+            throw WireError.notFound("there is no \(r.method) \(path) on this depot; check the depot URL")
+        }
+    }
+
+    // MARK: - Endpoints
+
+    func join(_ r: DepotRequest) throws -> DepotResponse {
+        let device = try registry.authenticate(r.bearer)
+        let req = try WireCodec.decode(JoinRequest.self, from: r.body, compressed: r.isCompressed)
+        try checkProtocol(req.protocolVersion)
+        guard let site = SiteID(hex: req.site) else { throw WireError.badRequest("site must be 32 hex digits") }
+        try registry.bind(device: device.name, site: site.hex)
+        logger.notice("device joined", metadata: ["device": "\(device.name)", "site": "\(site.hex)"])
+        return try json(JoinResponse(device: device.name, role: device.role.rawValue, route: device.scope, schema: replica.schema), r)
+    }
+
+    func push(_ r: DepotRequest) throws -> DepotResponse {
+        let device = try registry.authenticate(r.bearer)
+        let req = try WireCodec.decode(PushRequest.self, from: r.body, compressed: r.isCompressed)
+        try checkProtocol(req.protocolVersion)
+        try checkSchema(req.schemaVersion)
+        guard let site = SiteID(hex: req.site) else { throw WireError.badRequest("site must be 32 hex digits") }
+        guard device.site == site.hex else {
+            throw WireError.forbidden("this credential belongs to another replica; run `tally join` with this replica, or ask the depot for a new credential")
+        }
+        guard req.changes.count <= WireLimits.maxChanges else {
+            throw WireError.tooLarge("a push carries at most \(WireLimits.maxChanges) changes; this one has \(req.changes.count)")
+        }
+        if let other = req.changes.first(where: { $0.site != site }) {
+            throw WireError.forbidden("a device pushes only its own changes; \(other.table) '\(other.key)' was written by another site")
+        }
+        let refusal: (Change, String)? = try replica.read { rows in
+            for c in req.changes {
+                if let why = try scope.refusal(c, device: device, rows: rows) { return (c, why) }
+            }
+            return nil
+        }
+        if let (c, why) = refusal {
+            registry.audit(device: device.name, action: "refused_write", detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
+            logger.warning("write outside scope refused", metadata: ["device": "\(device.name)", "table": "\(c.table)", "key": "\(c.key)"])
+            throw WireError.outOfScope("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
+        }
+        let report: ApplyReport
+        do {
+            report = try replica.apply(req.changes)
+        } catch {
+            throw Self.wire(error)
+        }
+        for v in report.violations {
+            registry.audit(device: device.name, action: "integrity_violation", detail: "\(v.table) \(v.key) re-sent with other content (\(v.contentHash.prefix(12)))")
+        }
+        registry.recordSync(device: device.name, skewMs: skew(r))
+        let ack = try replica.contiguousSeq(of: site)
+        logger.info("push", metadata: ["device": "\(device.name)", "applied": "\(report.applied)", "duplicates": "\(report.duplicates)", "ack": "\(ack)"])
+        return try json(PushResponse(applied: report.applied, duplicates: report.duplicates, ack: ack,
+                                     violations: report.violations.map { ViolationNotice(table: $0.table, key: $0.key, contentHash: $0.contentHash) }), r)
+    }
+
+    func pull(_ r: DepotRequest) throws -> DepotResponse {
+        let device = try registry.authenticate(r.bearer)
+        let req = try WireCodec.decode(PullRequest.self, from: r.body, compressed: r.isCompressed)
+        try checkProtocol(req.protocolVersion)
+        try checkSchema(req.schemaVersion)
+        let limit = max(1, min(req.limit, WireLimits.maxChanges))
+        let own = device.site.flatMap(SiteID.init(hex:))
+        let page = try replica.changePage(after: req.cursor, limit: limit) { change, rows in
+            try change.site != own && scope.canRead(change, device: device, rows: rows)
+        }
+        let ack = try own.map { try replica.contiguousSeq(of: $0) } ?? 0
+        registry.recordSync(device: device.name, skewMs: skew(r))
+        logger.info("pull", metadata: ["device": "\(device.name)", "changes": "\(page.changes.count)", "more": "\(page.more)"])
+        return try json(PullResponse(changes: page.changes, cursor: page.cursor, more: page.more, ack: ack), r)
+    }
+
+    // MARK: - Helpers
+
+    func checkProtocol(_ v: Int) throws {
+        guard v == ProtocolVersion.current else {
+            throw v > ProtocolVersion.current
+                ? WireError.unsupportedProtocol("this device speaks protocol \(v), newer than the depot's \(ProtocolVersion.current): update the depot")
+                : WireError.upgradeRequired("this device speaks protocol \(v); the depot needs \(ProtocolVersion.current): update Tally on the device (its unsynced records stay safe on it)")
+        }
+    }
+
+    func checkSchema(_ v: Int) throws {
+        guard v <= replica.schema.version else {
+            throw WireError.unsupportedProtocol("this device has schema \(v), newer than the depot's \(replica.schema.version): update the depot")
+        }
+    }
+
+    func skew(_ r: DepotRequest) -> Int64? {
+        guard let s = r.headers[TallyHeader.clock], let deviceMs = Int64(s) else { return nil }
+        return deviceMs - Int64(clock.nowMilliseconds())
+    }
+
+    func json<T: Encodable>(_ value: T, _ r: DepotRequest) throws -> DepotResponse {
+        let compress = r.acceptsDeflate
+        var headers = ["content-type": "application/json"]
+        if compress { headers["content-encoding"] = "deflate" }
+        return DepotResponse(status: 200, headers: headers, body: try WireCodec.encode(value, compress: compress))
+    }
+
+    static func error(_ e: WireError) -> DepotResponse {
+        DepotResponse(status: e.status, headers: ["content-type": "application/json"], body: WireCodec.errorBody(e))
+    }
+
+    static func wire(_ error: any Error) -> WireError {
+        guard let e = error as? ReplicaError else { return .internalError("\(error)") }
+        switch e {
+        case .clockDrift(let d): return .clockDrift(d.description)
+        case .schemaMismatch(let s), .invalidChange(let s): return .invalidChange("\(s); nothing from this push was stored")
+        case .refused(let s): return .invalidChange(s)
+        case .storage(let s): return WireError(503, "storage", "the depot could not store the changes (\(s)); try again later")
+        default: return .internalError(e.description)
+        }
+    }
+}

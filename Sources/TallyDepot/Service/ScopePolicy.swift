@@ -1,0 +1,65 @@
+import TallyReplica
+
+/// Which rows a device may see and write: partial replication and the rule that a device
+/// writes only what it owns.
+public protocol ScopePolicy: Sendable {
+    /// Whether the device may receive this change.
+    func canRead(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> Bool
+    /// Nil when the device may write this change, otherwise why not, in words for the audit log
+    /// and the refusal.
+    func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String?
+}
+
+/// Scope by column: a table with a `route` column belongs to the van of that route, a table
+/// with a `window` column to the window of that kind; tables with neither are reference data
+/// every device reads and only the depot writes. Accountants read everything and write nothing
+/// through sync.
+public struct ColumnScopePolicy: ScopePolicy {
+    public let schema: Schema
+
+    public init(schema: Schema) { self.schema = schema }
+
+    static func column(for role: DeviceRole) -> String? {
+        switch role {
+        case .van: "route"
+        case .window: "window"
+        case .accountant: nil
+        }
+    }
+
+    static let scopeColumns: Set<String> = ["route", "window"]
+
+    func isReference(_ table: TableSchema) -> Bool {
+        !table.columns.contains { Self.scopeColumns.contains($0.name) }
+    }
+
+    /// The row's owner for this role: the change's own value, else the stored row's.
+    func owner(_ change: Change, column: String, rows: RowReader) throws -> String? {
+        if let v = change.value(column) { return v.text }
+        return try rows.row(change.table, key: change.key)?[column].text
+    }
+
+    public func canRead(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> Bool {
+        guard let table = schema.table(named: change.table) else { return false }
+        if device.role == .accountant || isReference(table) { return true }
+        guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else { return false }
+        return try owner(change, column: column, rows: rows) == device.scope
+    }
+
+    public func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String? {
+        guard let table = schema.table(named: change.table) else { return nil }  // the engine refuses unknown tables itself
+        if device.role == .accountant { return "an accountant's device does not write \(change.table) rows through sync" }
+        if isReference(table) { return "\(change.table) is reference data kept by the depot; a \(device.role.rawValue) cannot change it" }
+        guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else {
+            return "\(change.table) rows do not belong to a \(device.role.rawValue)"
+        }
+        let target = try owner(change, column: column, rows: rows)
+        if let stored = try rows.row(change.table, key: change.key)?[column].text, stored != device.scope {
+            return "\(change.table) '\(change.key)' belongs to \(column) \(stored), not to this device's \(column) \(device.scope ?? "?")"
+        }
+        guard target == device.scope else {
+            return "\(change.table) '\(change.key)' names \(column) \(target ?? "none"), not this device's \(column) \(device.scope ?? "?")"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import TallyProtocol
+import TallyReplica
+
+/// Progress of a running sync, for a progress bar.
+public struct SyncProgress: Sendable {
+    public enum Phase: String, Sendable { case push, pull, blobs }
+    public var phase: Phase
+    public var done: Int
+    public var total: Int?
+}
+
+/// What a sync did.
+public struct SyncSummary: Sendable, Codable, Equatable {
+    public var pushed: Int
+    public var pulled: Int
+    public var blobsUp: Int
+    public var bytesSent: Int
+    public var bytesReceived: Int
+    public var milliseconds: Int
+    /// Own changes the depot still lacks (0 after a complete sync).
+    public var pending: Int
+    /// Ledger rows the depot refused as re-sent with other content.
+    public var violations: Int
+}
+
+/// What joining told the device.
+public struct JoinSummary: Sendable, Codable, Equatable {
+    public var device: String
+    public var role: String
+    public var scope: String?
+    public var site: String
+    public var replica: String
+}
+
+/// The device side of sync: push own changes, pull what the scope allows, offer blobs.
+///
+/// Every step is safe to repeat and resumes where it stopped: the depot's acknowledgement and
+/// the pull cursor are kept in the replica after each page, and a page applied twice changes
+/// nothing. Local writes may go on while a sync runs (another process, the same file): they are
+/// pushed next time.
+public struct SyncClient: Sendable {
+    public let replica: Replica
+    let client: DepotClient
+    let logger: Logger
+    let pageSize: Int
+
+    public init(replica: Replica, clock: any WallClock = SystemWallClock(), logger: Logger, pageSize: Int = 5_000) throws(SyncError) {
+        guard let url = try Self.local({ try replica.setting(SyncSettings.url) }).flatMap(URL.init(string:)),
+              let credential = try Self.local({ try replica.setting(SyncSettings.credential) })
+        else { throw .notJoined(replica.path) }
+        self.replica = replica
+        self.logger = logger
+        self.pageSize = pageSize
+        let r = replica
+        client = DepotClient(base: url, credential: credential, clock: clock, pending: {
+            let ack = (try? r.setting(SyncSettings.ack)).flatMap { $0 }.flatMap(UInt64.init) ?? 0
+            return (try? r.ownChangeCount(after: ack)) ?? 0
+        })
+    }
+
+    /// Creates a replica bound to a depot: asks the depot for the schema, creates the file,
+    /// registers its site id under the credential.
+    public static func join(url: URL, credential: String, replicaPath: String, options: ReplicaOptions) async throws(SyncError) -> JoinSummary {
+        if FileManager.default.fileExists(atPath: replicaPath) {
+            throw .local(.alreadyExists(path: replicaPath))
+        }
+        let site = SiteID.random()
+        let client = DepotClient(base: url, credential: credential, clock: options.wallClock, pending: { 0 })
+        let answer = try await client.post("/v1/join", JoinRequest(site: site), as: JoinResponse.self, meter: .init())
+        let replica = try local { try Replica.create(at: replicaPath, schema: answer.schema, site: site, options: options) }
+        try local {
+            try replica.setSettings([SyncSettings.url: url.absoluteString, SyncSettings.credential: credential,
+                                     SyncSettings.device: answer.device, SyncSettings.role: answer.role,
+                                     SyncSettings.scope: answer.route])
+        }
+        return JoinSummary(device: answer.device, role: answer.role, scope: answer.route, site: site.hex, replica: replicaPath)
+    }
+
+    /// Own changes the depot has not acknowledged.
+    public func pending() throws(SyncError) -> Int {
+        try Self.local { try replica.ownChangeCount(after: ack()) }
+    }
+
+    func ack() throws(ReplicaError) -> UInt64 {
+        try replica.setting(SyncSettings.ack).flatMap(UInt64.init) ?? 0
+    }
+
+    /// Pushes, pulls and offers blobs.
+    public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws(SyncError) -> SyncSummary {
+        let started = DispatchTime.now()
+        let meter = DepotClient.Meter()
+        var summary = SyncSummary(pushed: 0, pulled: 0, blobsUp: 0, bytesSent: 0, bytesReceived: 0, milliseconds: 0, pending: 0, violations: 0)
+        let schemaVersion = replica.schema.version
+
+        // Push: own changes above the depot's acknowledgement, page by page.
+        var ack = try Self.local { try self.ack() }
+        let toPush = try pending()
+        var stalls = 0
+        while true {
+            let page = try Self.local { try replica.ownChanges(after: ack, limit: pageSize) }
+            if page.isEmpty { break }
+            progress(SyncProgress(phase: .push, done: summary.pushed, total: toPush))
+            let answer = try await client.post("/v1/push", PushRequest(schemaVersion: schemaVersion, site: replica.site, changes: page),
+                                               as: PushResponse.self, meter: meter)
+            summary.violations += answer.violations.count
+            if answer.ack <= ack {
+                // The depot holds less of ours than we thought (restored from an older backup):
+                // push again from what it acknowledges, but never loop without progress.
+                stalls += 1
+                guard stalls < 3 else {
+                    throw .protocolViolation("the depot does not acknowledge this device's changes (ack \(answer.ack)); tell the depot staff")
+                }
+            } else {
+                stalls = 0
+            }
+            summary.pushed += page.count
+            ack = answer.ack
+            let a = ack
+            try Self.local { try replica.setSettings([SyncSettings.ack: String(a)]) }
+        }
+
+        // Pull: what the scope allows, after the cursor.
+        var cursor = try Self.local { try SyncSettings.cursor(replica) }
+        while true {
+            progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
+            let answer = try await client.post("/v1/pull", PullRequest(schemaVersion: schemaVersion, cursor: cursor, limit: pageSize),
+                                               as: PullResponse.self, meter: meter)
+            let changes = answer.changes
+            try Self.local { try replica.apply(changes, trustClocks: true) }
+            summary.pulled += changes.count
+            cursor = answer.cursor
+            let c = SyncSettings.encode(cursor)
+            try Self.local { try replica.setSettings([SyncSettings.cursor: c]) }
+            // A depot restored from an older backup acknowledges less than we pushed: push again.
+            if answer.ack < ack {
+                logger.warning("the depot has lost changes of this device; pushing them again", metadata: ["depot_ack": "\(answer.ack)", "ours": "\(ack)"])
+                let a = answer.ack
+                try Self.local { try replica.setSettings([SyncSettings.ack: String(a)]) }
+            }
+            if !answer.more { break }
+        }
+
+        // Blobs: offer every blob stored since the last mark; upload the ones the depot lacks.
+        var mark = try Self.local { try replica.setting(SyncSettings.blobMark).flatMap(Int64.init) ?? 0 }
+        while true {
+            let batch = try Self.local { try replica.blobs(after: mark, limit: 500) }
+            if batch.isEmpty { break }
+            let missing = try await client.post("/v1/blobs/missing", BlobList(hashes: batch.map(\.hash)), as: BlobList.self, meter: meter)
+            for hash in missing.hashes {
+                guard let bytes = try Self.local({ try replica.blob(hash) }) else { continue }
+                progress(SyncProgress(phase: .blobs, done: summary.blobsUp, total: missing.hashes.count))
+                try await client.put("/v1/blobs/\(hash)", bytes: bytes, meter: meter)
+                summary.blobsUp += 1
+            }
+            mark = batch.last!.mark  // safe: batch is not empty
+            let m = mark
+            try Self.local { try replica.setSettings([SyncSettings.blobMark: String(m)]) }
+        }
+
+        summary.pending = try pending()
+        summary.bytesSent = meter.sent
+        summary.bytesReceived = meter.received
+        summary.milliseconds = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+        let last = ISO8601DateFormatter().string(from: Date())
+        try Self.local { try replica.setSettings([SyncSettings.lastSync: last]) }
+        return summary
+    }
+
+    /// Fetches blobs from the depot that this replica lacks (an accountant's device fetching
+    /// signature images for a report).
+    public func fetchBlobs(_ hashes: [String]) async throws(SyncError) -> Int {
+        let meter = DepotClient.Meter()
+        var fetched = 0
+        for hash in try Self.local({ try replica.missingBlobs(of: hashes) }) {
+            let bytes = try await client.get("/v1/blobs/\(hash)", meter: meter)
+            try Self.local { try replica.putBlob(bytes, expecting: hash) }
+            fetched += 1
+        }
+        return fetched
+    }
+
+    static func local<T>(_ body: () throws -> T) throws(SyncError) -> T {
+        do { return try body() } catch let e as ReplicaError { throw .local(e) } catch { throw .local(.storage("\(error)")) }
+    }
+}

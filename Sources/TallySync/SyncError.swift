@@ -1,0 +1,31 @@
+import TallyProtocol
+import TallyReplica
+
+/// Why a sync stopped. Being offline is normal and says so calmly; a refused credential is
+/// told apart, since only the depot staff can fix it.
+public enum SyncError: Error, Sendable, CustomStringConvertible {
+    /// The depot could not be reached; `pending` own changes stay on the device.
+    case unreachable(url: String, pending: Int, reason: String)
+    /// The depot refused the credential (unknown or revoked).
+    case credentialRefused(WireError)
+    /// The depot refused the request for another reason (scope, version, bad data).
+    case refused(WireError)
+    /// The replica is not joined to a depot.
+    case notJoined(String)
+    /// The depot answered something that is not this protocol.
+    case protocolViolation(String)
+    /// The local replica failed.
+    case local(ReplicaError)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let url, let pending, _):
+            "depot unreachable at \(url); \(pending) change\(pending == 1 ? " is" : "s are") kept on this device and will sync later"
+        case .credentialRefused(let e): e.message
+        case .refused(let e): "the depot refused: \(e.message)"
+        case .notJoined(let path): "\(path) is not joined to a depot; run `tally join URL --credential TOKEN --replica \(path)` first"
+        case .protocolViolation(let s): "the depot's answer was not understood (\(s)); check the URL points at a Tally depot"
+        case .local(let e): e.description
+        }
+    }
+}

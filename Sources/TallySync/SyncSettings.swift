@@ -1,0 +1,27 @@
+import Foundation
+import TallyReplica
+
+/// What a device keeps about its depot, in its own replica file.
+struct SyncSettings {
+    static let url = "sync.url"
+    static let credential = "sync.credential"
+    static let device = "sync.device"
+    static let role = "sync.role"
+    static let scope = "sync.scope"
+    /// The depot's acknowledgement of this device's own changes (a sequence number).
+    static let ack = "sync.ack"
+    /// The pull cursor the depot returned last (a version vector as JSON).
+    static let cursor = "sync.cursor"
+    /// Blobs up to this mark have been offered to the depot.
+    static let blobMark = "sync.blob_mark"
+    static let lastSync = "sync.last"
+
+    static func cursor(_ replica: Replica) throws(ReplicaError) -> VersionVector {
+        guard let json = try replica.setting(cursor) else { return VersionVector() }
+        return (try? JSONDecoder().decode(VersionVector.self, from: Data(json.utf8))) ?? VersionVector()
+    }
+
+    static func encode(_ vv: VersionVector) -> String {
+        String(decoding: (try? JSONEncoder().encode(vv)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import TallyDepot
+import TallyReplica
+import TallyRoutes
+
+struct DepotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "depot",
+        abstract: "Run the depot: enroll devices, serve sync, keep the audit log.",
+        subcommands: [DepotInit.self, DepotEnroll.self, DepotRevoke.self, DepotDevices.self, DepotAudit.self, DepotServe.self])
+}
+
+struct DataOption: ParsableArguments {
+    @Option(help: "The depot's data folder.")
+    var data: String
+
+    var folder: DepotFolder { DepotFolder(data) }
+}
+
+struct DepotInit: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a depot data folder.")
+    @OptionGroup var data: DataOption
+
+    func execute() throws {
+        try data.folder.create(schema: RouteSchema.current, options: .cli())
+        Console.out("created depot in \(data.data)\nnext: enroll devices with `tally depot enroll NAME --role van --route R07 --data \(data.data)`, then `tally depot serve --data \(data.data)`")
+    }
+}
+
+struct DepotEnroll: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll", abstract: "Enroll a device and print its credential (shown once).")
+
+    @Argument(help: "The device's name, e.g. van-07.")
+    var name: String
+    @Option(help: "van, window or accountant.")
+    var role: DeviceRole
+    @Option(help: "A van's route.")
+    var route: String?
+    @Option(help: "A window's kind.")
+    var window: String?
+    @OptionGroup var data: DataOption
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        let registry = try data.folder.registry(clock: SystemWallClock())
+        let scope = role == .window ? window : route
+        let (device, credential) = try registry.enroll(name: name, role: role, scope: scope)
+        if json {
+            try Console.json(["device": device.name, "role": device.role.rawValue, "scope": device.scope ?? "", "credential": credential.token])
+        } else {
+            Console.out("""
+                enrolled \(device.name) (\(device.role.rawValue)\(device.scope.map { ", \($0)" } ?? ""))
+                credential: \(credential.token)
+                This is the only time it is shown. On the device: tally join http://DEPOT:8080 --credential \(credential.token)
+                """)
+        }
+    }
+}
+
+extension DeviceRole: ExpressibleByArgument {}
+
+struct DepotRevoke: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a device's credential at once (a lost handheld).")
+    @Argument(help: "The device's name.")
+    var name: String
+    @OptionGroup var data: DataOption
+
+    func execute() throws {
+        try data.folder.registry(clock: SystemWallClock()).revoke(name: name)
+        Console.out("revoked \(name): its next sync is refused. Its changes already at the depot are kept.")
+    }
+}
+
+struct DepotDevices: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "devices", abstract: "List enrolled devices, their scope, last sync and clock skew.")
+    @OptionGroup var data: DataOption
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        let devices = try data.folder.registry(clock: SystemWallClock()).devices()
+        if json { try Console.json(devices); return }
+        var t = TextTable(["device", "role", "scope", "joined", "last sync", "clock skew", "state"], rightAligned: [5])
+        for d in devices {
+            t.add([d.name, d.role.rawValue, d.scope ?? "", d.site == nil ? "no" : "yes", d.lastSyncAt ?? "never",
+                   d.lastSkewMs.map { String(format: "%+.1f s", Double($0) / 1000) } ?? "", d.isRevoked ? "revoked" : "active"])
+        }
+        Console.out(devices.isEmpty ? "no devices enrolled yet" : t.render())
+    }
+}
+
+struct DepotAudit: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the depot's audit log, newest first.")
+    @OptionGroup var data: DataOption
+    @Option(help: "How many entries.")
+    var limit = 50
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        let entries = try data.folder.registry(clock: SystemWallClock()).auditLog(limit: limit)
+        if json { try Console.json(entries); return }
+        var t = TextTable(["at", "device", "action", "detail"])
+        for e in entries { t.add([e.at, e.device, e.action, e.detail]) }
+        Console.out(entries.isEmpty ? "the audit log is empty" : t.render())
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TallyDepot
+import TallyReplica
+import TallyRoutes
+
+struct DepotServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve sync to devices until stopped with Ctrl-C or SIGTERM.",
+        discussion: "Binds 127.0.0.1 unless --host says otherwise. GET /health and GET /version answer without a credential.")
+
+    @OptionGroup var data: DataOption
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+    @Option(help: "Port to bind; 0 picks a free one (printed).")
+    var port = 8080
+
+    func run() async throws {
+        do {
+            let clock = SystemWallClock()
+            let replica = try data.folder.replica(schema: RouteSchema.current, options: .cli())
+            let registry = try data.folder.registry(clock: clock)
+            var logger = Logger(label: "tally.depot")
+            logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["TALLY_LOG"] ?? "") ?? .info
+            let service = DepotService(replica: replica, registry: registry, scope: ColumnScopePolicy(schema: replica.schema),
+                                       clock: clock, logger: logger, version: Tally.version)
+            let server = DepotServer(service: service, host: host, port: port, logger: logger)
+            let host = self.host
+            try await server.run { port in
+                Console.out("depot listening on http://\(host):\(port) (data \(data.data)); stop with Ctrl-C")
+            }
+            Console.out("depot stopped")
+        } catch {
+            throw fail(error)
+        }
+    }
+}

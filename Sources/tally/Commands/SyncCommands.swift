@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import TallyReplica
+import TallySync
+
+/// `--replica`, defaulting to $TALLY_REPLICA, then ./tally.sqlite.
+struct ReplicaPathOption: ParsableArguments {
+    @Option(help: "The device's replica file (default: $TALLY_REPLICA, then ./tally.sqlite).")
+    var replica: String?
+
+    var path: String { replica ?? ProcessInfo.processInfo.environment["TALLY_REPLICA"] ?? "tally.sqlite" }
+}
+
+struct JoinCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "join", abstract: "Create this device's replica, bound to a depot with the credential it enrolled.")
+
+    @Argument(help: "The depot's URL, e.g. http://127.0.0.1:8080")
+    var url: String
+    @Option(help: "The credential `tally depot enroll` printed.")
+    var credential: String
+    @OptionGroup var replica: ReplicaPathOption
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() async throws {
+        do {
+            guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
+                throw ValidationError("'\(url)' is not a depot URL; write it like http://127.0.0.1:8080")
+            }
+            let s = try await SyncClient.join(url: u, credential: credential, replicaPath: replica.path, options: .cli())
+            if json { try Console.json(s); return }
+            Console.out("joined \(url) as \(s.device) (\(s.role)\(s.scope.map { ", \($0)" } ?? "")); replica \(s.replica)\nnext: `tally sync --replica \(s.replica)`")
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Push this device's changes to the depot and pull what it may see.",
+        discussion: "Being offline is normal: when the depot cannot be reached, nothing is lost and the exit status is 75. A refused credential exits with 77.")
+
+    @OptionGroup var replica: ReplicaPathOption
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() async throws {
+        do {
+            let r = try Replica.open(at: replica.path, options: .cli())
+            let client = try SyncClient(replica: r, logger: cliLogger)
+            let bar = ProgressBar(enabled: !json && isatty(STDERR_FILENO) == 1)
+            let summary = try await client.sync { p in bar.show(p) }
+            bar.finish()
+            if json { try Console.json(summary); return }
+            Console.out("synced: pushed \(summary.pushed), pulled \(summary.pulled), blobs \(summary.blobsUp), "
+                + "\(ByteCount.format(summary.bytesSent)) sent, \(ByteCount.format(summary.bytesReceived)) received, \(summary.milliseconds) ms"
+                + (summary.violations > 0 ? "; \(summary.violations) ledger entries refused by the depot (see its audit log)" : ""))
+        } catch let e as SyncError {
+            Console.err("tally: \(e.description)")
+            switch e {
+            case .unreachable: throw ExitCode(75)
+            case .credentialRefused: throw ExitCode(77)
+            case .local(.storage): throw ExitCode(3)
+            default: throw ExitCode(1)
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+enum ByteCount {
+    static func format(_ n: Int) -> String {
+        n < 1024 ? "\(n) B" : n < 1024 * 1024 ? String(format: "%.1f KB", Double(n) / 1024) : String(format: "%.1f MB", Double(n) / 1_048_576)
+    }
+}

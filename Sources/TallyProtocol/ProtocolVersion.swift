@@ -13,6 +13,8 @@ public enum WireLimits {
     public static let maxInflated = 64 * 1024 * 1024
     /// Most changes in one push or pull page.
     public static let maxChanges = 20_000
+    /// Largest snapshot file once inflated (bytes).
+    public static let maxSnapshot = 4 * 1024 * 1024 * 1024
     /// Largest blob (bytes).
     public static let maxBlob = 8 * 1024 * 1024
 }

@@ -69,13 +69,37 @@ public struct SyncClient: Sendable {
         let site = SiteID.random()
         let client = DepotClient(base: url, credential: credential, clock: options.wallClock, pending: { 0 })
         let answer = try await client.post("/v1/join", JoinRequest(site: site), as: JoinResponse.self, meter: .init())
-        let replica = try local { try Replica.create(at: replicaPath, schema: answer.schema, site: site, options: options) }
+        // Start from the depot's snapshot of this device's scope: a million rows arrive as one
+        // file instead of a million changes. The file carries its pull cursor.
+        let bytes = try await client.get("/v1/snapshot", meter: .init())
+        let file = try snapshotFile(bytes)
+        let partial = replicaPath + ".part"
+        try local {
+            try? FileManager.default.removeItem(atPath: partial)
+            try Data(file).write(to: URL(fileURLWithPath: partial))
+            try FileManager.default.moveItem(atPath: partial, toPath: replicaPath)
+        }
+        let replica = try local { try Replica.open(at: replicaPath, schema: answer.schema, options: options) }
+        guard replica.site == site else {
+            try? FileManager.default.removeItem(atPath: replicaPath)
+            throw .protocolViolation("the depot's snapshot is for another device")
+        }
         try local {
             try replica.setSettings([SyncSettings.url: url.absoluteString, SyncSettings.credential: credential,
                                      SyncSettings.device: answer.device, SyncSettings.role: answer.role,
                                      SyncSettings.scope: answer.route])
         }
         return JoinSummary(device: answer.device, role: answer.role, scope: answer.route, site: site.hex, replica: replicaPath)
+    }
+
+    /// A snapshot body: an SQLite file, zlib-compressed unless the HTTP stack inflated it.
+    static func snapshotFile(_ bytes: [UInt8]) throws(SyncError) -> [UInt8] {
+        let magic = Array("SQLite format 3".utf8)
+        if bytes.starts(with: magic) { return bytes }
+        guard let file = try? Deflate.decompress(bytes, limit: WireLimits.maxSnapshot), file.starts(with: magic) else {
+            throw .protocolViolation("the depot's snapshot is not a replica file")
+        }
+        return file
     }
 
     /// Own changes the depot has not acknowledged.

@@ -12,8 +12,12 @@ public final class DepotService: Sendable {
     let clock: any WallClock
     let logger: Logger
     let version: String
+    /// Where snapshots are built before they are sent.
+    let scratch: String
 
-    public init(replica: Replica, registry: DeviceRegistry, scope: any ScopePolicy, clock: any WallClock, logger: Logger, version: String) {
+    public init(replica: Replica, registry: DeviceRegistry, scope: any ScopePolicy, clock: any WallClock, logger: Logger,
+                version: String, scratch: String = NSTemporaryDirectory()) {
+        self.scratch = scratch
         self.replica = replica
         self.registry = registry
         self.scope = scope
@@ -47,6 +51,8 @@ public final class DepotService: Sendable {
             return try push(r)
         case ("POST", "/v1/pull"):
             return try pull(r)
+        case ("GET", "/v1/snapshot"):
+            return try snapshot(r)
         case ("POST", "/v1/blobs/missing"):
             _ = try registry.authenticate(r.bearer)
             let list = try WireCodec.decode(BlobList.self, from: r.body, compressed: r.isCompressed)
@@ -139,6 +145,37 @@ public final class DepotService: Sendable {
         registry.recordSync(device: device.name, skewMs: skew(r))
         logger.info("pull", metadata: ["device": "\(device.name)", "changes": "\(page.changes.count)", "more": "\(page.more)"])
         return try json(PullResponse(changes: page.changes, cursor: page.cursor, more: page.more, ack: ack), r)
+    }
+
+    /// A new replica file holding the device's scope, for a first sync in seconds. The file
+    /// carries the pull cursor it reflects as the setting `sync.cursor`.
+    func snapshot(_ r: DepotRequest) throws -> DepotResponse {
+        let device = try registry.authenticate(r.bearer)
+        guard let site = device.site.flatMap(SiteID.init(hex:)) else {
+            throw WireError.conflict("join the depot first (POST /v1/join), then ask for a snapshot")
+        }
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let path = (scratch as NSString).appendingPathComponent("snapshot-\(device.id)-\(UUID().uuidString).sqlite")
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        let options = ReplicaOptions(wallClock: clock, durability: .off, logger: logger)
+        let started = DispatchTime.now()
+        let cursor = try replica.exportSnapshot(to: path, for: site, rows: { scope.snapshotRows($0, device: device) }, options: options)
+        do {
+            let snap = try Replica.open(at: path, options: options)
+            try snap.setSettings(["sync.cursor": String(decoding: try JSONEncoder().encode(cursor), as: UTF8.self)])
+            try snap.checkpoint()
+        }
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        registry.recordSync(device: device.name, skewMs: skew(r))
+        logger.info("snapshot", metadata: ["device": "\(device.name)", "bytes": "\(bytes.count)",
+                                           "ms": "\((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)"])
+        if r.acceptsDeflate {
+            return DepotResponse(status: 200, headers: ["content-type": "application/vnd.sqlite3", "content-encoding": "deflate"],
+                                 body: Deflate.compress(bytes, level: 1))
+        }
+        return DepotResponse(status: 200, headers: ["content-type": "application/vnd.sqlite3"], body: bytes)
     }
 
     // MARK: - Helpers

@@ -8,6 +8,8 @@ public protocol ScopePolicy: Sendable {
     /// Nil when the device may write this change, otherwise why not, in words for the audit log
     /// and the refusal.
     func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String?
+    /// Which rows of a table go into the device's starting snapshot.
+    func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows
 }
 
 /// Scope by column: a table with a `route` column belongs to the van of that route, a table
@@ -44,6 +46,12 @@ public struct ColumnScopePolicy: ScopePolicy {
         if device.role == .accountant || isReference(table) { return true }
         guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else { return false }
         return try owner(change, column: column, rows: rows) == device.scope
+    }
+
+    public func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows {
+        if device.role == .accountant || isReference(table) { return .all }
+        guard let column = Self.column(for: device.role), table.columnIndex(column) != nil, let scope = device.scope else { return .none }
+        return .matching(column: column, value: scope)
     }
 
     public func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String? {

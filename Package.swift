@@ -86,6 +86,11 @@ let package = Package(
             path: "Tools/bench",
             swiftSettings: strict),
         .executableTarget(
+            name: "tally-sync-bench",
+            dependencies: ["TallyReplica", "TallyProtocol", "TallyRoutes", "TallyDepot", "TallySync", .product(name: "Logging", package: "swift-log")],
+            path: "Tools/sync-bench",
+            swiftSettings: strict),
+        .executableTarget(
             name: "tally-crash-writer",
             dependencies: ["TallyReplica"],
             path: "Tools/crash-writer",

@@ -73,21 +73,23 @@ public struct SyncClient: Sendable {
         // file instead of a million changes. The file carries its pull cursor.
         let bytes = try await client.get("/v1/snapshot", meter: .init())
         let file = try snapshotFile(bytes)
+        // Built and bound under a temporary name, then moved into place: a join killed half-way
+        // leaves no file that is neither joined nor removable.
         let partial = replicaPath + ".part"
         try local {
-            try? FileManager.default.removeItem(atPath: partial)
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
             try Data(file).write(to: URL(fileURLWithPath: partial))
-            try FileManager.default.moveItem(atPath: partial, toPath: replicaPath)
-        }
-        let replica = try local { try Replica.open(at: replicaPath, schema: answer.schema, options: options) }
-        guard replica.site == site else {
-            try? FileManager.default.removeItem(atPath: replicaPath)
-            throw .protocolViolation("the depot's snapshot is for another device")
-        }
-        try local {
+            let replica = try Replica.open(at: partial, schema: answer.schema, options: options)
+            guard replica.site == site else {
+                throw ReplicaError.notAReplica(path: partial, reason: "the depot's snapshot is for another device")
+            }
             try replica.setSettings([SyncSettings.url: url.absoluteString, SyncSettings.credential: credential,
                                      SyncSettings.device: answer.device, SyncSettings.role: answer.role,
                                      SyncSettings.scope: answer.route])
+            try replica.checkpoint()
+            try replica.close()
+            try FileManager.default.moveItem(atPath: partial, toPath: replicaPath)
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
         }
         return JoinSummary(device: answer.device, role: answer.role, scope: answer.route, site: site.hex, replica: replicaPath)
     }

@@ -45,6 +45,7 @@ struct CrashTests {
         var rowCount = 0
         var unannounced = 0  // rows committed by a write killed before it could print them
         var emptyRuns = 0  // runs killed before their first commit
+        var lost = Set<String>()  // announced ids found missing
         var problems = 0
         func check(_ ok: Bool, _ message: @autoclosure () -> String, _ context: String) {
             guard !ok else { return }
@@ -67,10 +68,15 @@ struct CrashTests {
             if lines.isEmpty { emptyRuns += 1 }
 
             // A plain SQLite connection: the file is sound, every announced id is there once.
-            let stored = try PlainCheck(path: path)
+            let stored: PlainCheck
+            do { stored = try PlainCheck(path: path) } catch {
+                Issue.record("a plain SQLite connection cannot read the file: \(error) [\(context)]")
+                return
+            }
             check(stored.integrity == ["ok"], "PRAGMA integrity_check says \(stored.integrity.prefix(5))", context)
             printed.formUnion(lines)
-            let missing = printed.subtracting(stored.ids)
+            let missing = printed.subtracting(stored.ids).subtracting(lost)
+            lost.formUnion(missing)  // reported once, not again at every later run
             check(missing.isEmpty, "\(missing.count) committed ids are missing, e.g. \(missing.sorted().prefix(3))", context)
             check(stored.ids.count == stored.rowCount, "duplicate ids in the ledger table", context)
             check(stored.duplicateLogKeys.isEmpty, "ids logged twice: \(stored.duplicateLogKeys.prefix(3))", context)
@@ -99,13 +105,71 @@ struct CrashTests {
         check(rowCount > 0, "no run got to commit anything", "totals")
         let seconds = Date().timeIntervalSince(started)
         print("CrashTests[\(durability)]: seed \(seed): \(runs) kills in \(String(format: "%.1f", seconds)) s, "
-              + "\(printed.count) announced ids all present, \(rowCount) rows (\(unannounced) committed but unannounced), "
+              + "\(printed.count - lost.count) of \(printed.count) announced ids present, \(rowCount) rows (\(unannounced) committed but unannounced), "
               + "\(emptyRuns) runs killed before their first commit, \(problems) problems")
         if problems == 0 {
             try? FileManager.default.removeItem(at: dir)
         } else {
             print("CrashTests[\(durability)]: kept \(dir.path) for a look")
         }
+    }
+
+    @Test("a writer killed while creating its file leaves no file or a whole replica")
+    func killedWhileCreating() throws {
+        let writer = try #require(CrashWriter.locate(), CrashWriter.notFoundMessage)
+        let runs = ProcessInfo.processInfo.environment["TALLY_CRASH_RUNS"].flatMap(Int.init) ?? Self.defaultRuns
+        let seed = ProcessInfo.processInfo.environment["TALLY_CRASH_SEED"].flatMap { UInt64($0) }
+            ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        var rng = SplitMix64(seed: seed &+ 2)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var absent = 0, whole = 0, problems = 0
+        for run in 0..<runs {
+            // Early enough to land anywhere from the program's start to its first writes.
+            let delay = Int.random(in: 0...60, using: &rng)
+            let path = dir.appendingPathComponent("new-\(run).tally").path
+            let outcome = try CrashWriter.run(writer, path: path, durability: .full, killAfterMilliseconds: delay, waitForFirstLine: false)
+            let context = "run \(run + 1)/\(runs), killed after \(delay) ms, seed \(seed), file \(path)"
+            guard outcome.killedBySIGKILL else {
+                Issue.record("the writer was not killed but ended by itself (\(outcome.statusDescription)): \(outcome.stderr) [\(context)]")
+                return
+            }
+            if !FileManager.default.fileExists(atPath: path) {
+                absent += 1
+                // Nothing at the path: a new writer creates the replica from scratch.
+                let again = try CrashWriter.run(writer, path: path, durability: .full, killAfterMilliseconds: 0, waitForFirstLine: true)
+                if again.completeLines.isEmpty {
+                    problems += 1
+                    Issue.record("a writer could not start over after an interrupted create: \(again.stderr) [\(context)]")
+                    continue
+                }
+            } else {
+                whole += 1
+            }
+            let stored: PlainCheck
+            do { stored = try PlainCheck(path: path) } catch {
+                problems += 1
+                Issue.record("the file left by the kill is not a replica: \(error) [\(context)]")
+                continue
+            }
+            if stored.integrity != ["ok"] || stored.logCount != stored.rowCount {
+                problems += 1
+                Issue.record("integrity \(stored.integrity.prefix(3)), \(stored.logCount) changes for \(stored.rowCount) rows [\(context)]")
+            }
+            do {
+                let replica = try Replica.open(at: path, options: .quiet())
+                let vv = try replica.versionVector()
+                if vv[replica.site] != UInt64(stored.rowCount) {
+                    problems += 1
+                    Issue.record("version vector \(vv) for \(stored.rowCount) rows [\(context)]")
+                }
+            } catch {
+                problems += 1
+                Issue.record("the file left by the kill does not open: \(error) [\(context)]")
+            }
+        }
+        print("CrashTests[create]: seed \(seed): \(runs) kills while starting: \(absent) left no replica, \(whole) a whole one, \(problems) problems")
+        if problems == 0 { try? FileManager.default.removeItem(at: dir) } else { print("CrashTests[create]: kept \(dir.path) for a look") }
     }
 }
 

@@ -14,6 +14,12 @@ struct FaultTests {
         let depot = try await DepotProcess(scratch)
         try await depot.start()
         let a = try await DeviceFile.join(depot, "van-a", route: "R07")
+        // Vans that will pull van-a's rows join now, while the depot is empty: joining later
+        // would bring the rows in the join's snapshot rather than through pull pages.
+        var pullers: [DeviceFile] = []
+        for name in ["van-ref", "van-b0", "van-b1", "van-b2", "van-b3"] {
+            pullers.append(try await DeviceFile.join(depot, name, route: "R07"))
+        }
         let total = 12_000  // three push pages of 5,000
         let keys = try writeEvents(a, count: total, prefix: "EV-a")
 
@@ -41,21 +47,31 @@ struct FaultTests {
         #expect(try a.ack() == UInt64(total))
         #expect(second.summary?["pending"] as? Int == 0)
 
-        // A new van of the route pulls 12,000 rows; kill it part way.
-        let b = try await DeviceFile.join(depot, "van-b", route: "R07")
-        let pullDelay = Int.random(in: 100...1_200, using: &rng)
-        let pulling = try b.syncStarting(scratch)
-        try await Task.sleep(for: .milliseconds(pullDelay))
-        pulling.signal(SIGKILL)
-        let killed = await pulling.wait()
-        let partial = try b.withReplica { try $0.rows("events").count }
-        print("[faults] van-b killed after \(pullDelay) ms (exit \(killed.status), signal \(killed.signalled)): held \(partial) rows")
-        let again = try await b.sync(scratch)
-        #expect(again.status == 0, "\(again)")
+        // Other vans of the route pull 12,000 rows; each is killed part way, then syncs again.
+        // How long a whole pull takes here sets the delays, so the kill lands inside it.
+        let reference = pullers[0]
+        let whole = try await reference.sync(scratch)
+        #expect(whole.status == 0, "\(whole)")
         let expected = try depot.withReplica { try ScopedState.of($0, route: "R07") }
-        let held = try b.withReplica { try ScopedState.of($0) }
-        #expect(held == expected, "after the interrupted pull: \(held.difference(from: expected))")
-        #expect(held.rows.count == total)
+        #expect(expected.rows.count == total)
+        var interrupted = 0
+        for attempt in 0..<4 where interrupted < 2 {
+            let b = pullers[attempt + 1]
+            let delay = whole.seconds * Double.random(in: 0.2...0.75, using: &rng)
+            let pulling = try b.syncStarting(scratch)
+            try await Task.sleep(for: .seconds(delay))
+            pulling.signal(SIGKILL)
+            let killed = await pulling.wait()
+            let partial = try b.withReplica { try $0.rows("events").count }
+            print("[faults] \(b) killed after \(Int(delay * 1000)) ms of a \(Int(whole.seconds * 1000)) ms pull "
+                  + "(\(killed.signalled ? "killed" : "had finished, exit \(killed.status)")): held \(partial) rows")
+            if killed.signalled && partial < total { interrupted += 1 }
+            let again = try await b.sync(scratch)
+            #expect(again.status == 0, "\(again)")
+            let held = try b.withReplica { try ScopedState.of($0) }
+            #expect(held == expected, "\(b) after the interrupted pull: \(held.difference(from: expected))")
+        }
+        #expect(interrupted > 0, "no kill landed inside a pull")
         await depot.stop()
     }
 }

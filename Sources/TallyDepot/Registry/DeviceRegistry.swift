@@ -97,18 +97,20 @@ public final class DeviceRegistry: Sendable {
     }
 
     /// Binds the device to its replica's site id; joining again with the same site is a no-op.
-    public func bind(device: String, site: String) throws(WireError) {
+    /// With `allowRebind` (the old replica never pushed anything: a join that died half-way),
+    /// a new site replaces the old one.
+    public func bind(device: String, site: String, allowRebind: Bool = false) throws(WireError) {
         do {
             try queue.write { db in
                 let current = try String.fetchOne(db, sql: "SELECT site FROM devices WHERE name = ?", arguments: [device])
-                if let current, current != site {
+                if let current, current != site, !allowRebind {
                     throw WireError.conflict("this credential already belongs to another replica; ask the depot to enroll this device anew")
                 }
                 if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM devices WHERE site = ? AND name <> ?)", arguments: [site, device]) == true {
                     throw WireError.conflict("this replica is already joined as another device")
                 }
                 try db.execute(sql: "UPDATE devices SET site = ? WHERE name = ?", arguments: [site, device])
-                if current == nil { try Self.audit(db, self.now, device, "join", "site \(site)") }
+                if current != site { try Self.audit(db, self.now, device, current == nil ? "join" : "rejoin", "site \(site)") }
             }
         } catch let e as WireError {
             throw e

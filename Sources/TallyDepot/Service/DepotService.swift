@@ -84,7 +84,11 @@ public final class DepotService: Sendable {
         let req = try WireCodec.decode(JoinRequest.self, from: r.body, compressed: r.isCompressed)
         try checkProtocol(req.protocolVersion)
         guard let site = SiteID(hex: req.site) else { throw WireError.badRequest("site must be 32 hex digits") }
-        try registry.bind(device: device.name, site: site.hex)
+        // A credential bound to a replica that never pushed anything (its join died half-way) may
+        // join again with a new replica; one whose replica holds data may not.
+        let old = device.site.flatMap(SiteID.init(hex:))
+        let oldIsEmpty = try old.map { try replica.contiguousSeq(of: $0) == 0 } ?? true
+        try registry.bind(device: device.name, site: site.hex, allowRebind: oldIsEmpty)
         logger.notice("device joined", metadata: ["device": "\(device.name)", "site": "\(site.hex)"])
         return try json(JoinResponse(device: device.name, role: device.role.rawValue, route: device.scope, schema: replica.schema), r)
     }
@@ -105,8 +109,19 @@ public final class DepotService: Sendable {
             throw WireError.forbidden("a device pushes only its own changes; \(other.table) '\(other.key)' was written by another site")
         }
         let refusal: (Change, String)? = try replica.read { rows in
+            // A row created earlier in this push is not stored yet, and a later change to it
+            // (a status move) does not repeat its route: check each change against the row as
+            // the push has written it so far (one site, in sequence order), not only the
+            // stored one.
+            var written: [String: [ColumnValue]] = [:]
             for c in req.changes {
-                if let why = try scope.refusal(c, device: device, rows: rows) { return (c, why) }
+                let id = c.table + "\u{0}" + c.key
+                var checked = c
+                if let earlier = written[id] {
+                    for v in earlier where c.value(v.column) == nil { checked.values.append(v) }
+                }
+                if let why = try scope.refusal(checked, device: device, rows: rows) { return (c, why) }
+                if !c.values.isEmpty { written[id] = checked.values }
             }
             return nil
         }

@@ -31,6 +31,7 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     let deleteConflict: RawStatement
     let insertViolation: RawStatement
     let deleteViolation: RawStatement
+    let dataVersionQuery: RawStatement
 
     init(_ db: Database, schema: Schema, localSite: SiteID, clock: HybridClock) throws(ReplicaError) {
         self.schema = schema
@@ -57,20 +58,65 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
             """)
         deleteViolation = try RawStatement(db, "DELETE FROM tally_violations WHERE tbl = ? AND key = ? AND content = ?")
 
+        dataVersionQuery = try RawStatement(db, "PRAGMA data_version")
         siteIDs = [SiteID(high: 0, low: 0)]
         siteIndex = [:]
         contiguous = [:]
         localIndex = 0
+        dataVersion = 0
+        try reload(db)
+        localIndex = try index(of: localSite)
+    }
+
+    /// SQLite's data_version when the caches were last known to match the file.
+    var dataVersion: Int64
+
+    /// Reloads the site table, version vector and clock from the file when another connection
+    /// (another process: a sync running while the driver records) has committed since: each
+    /// process's caches then never lag the file.
+    func refreshIfChanged(_ db: Database) throws(ReplicaError) {
+        let v = try currentDataVersion(db)
+        guard v != dataVersion else { return }
+        try reload(db)
+    }
+
+    private func currentDataVersion(_ db: Database) throws(ReplicaError) -> Int64 {
+        let s = dataVersionQuery
+        s.reset()
+        defer { s.reset() }
+        guard try s.step() else { return 0 }
+        return s.int64(0)
+    }
+
+    private func reload(_ db: Database) throws(ReplicaError) {
+        var ids = [SiteID(high: 0, low: 0)]
+        var index: [SiteID: Int] = [:]
+        var cont: [Int: UInt64] = [:]
         let rows = try RawStatement(db, "SELECT idx, site, seq FROM tally_sites ORDER BY idx")
         while try rows.step() {
             let idx = Int(rows.int64(0))
             guard let id = SiteID(bytes: rows.bytes(1)) else { throw ReplicaError.storage("tally_sites holds a malformed site id") }
-            while siteIDs.count <= idx { siteIDs.append(SiteID(high: 0, low: 0)) }
-            siteIDs[idx] = id
-            siteIndex[id] = idx
-            contiguous[idx] = UInt64(rows.int64(2))
+            while ids.count <= idx { ids.append(SiteID(high: 0, low: 0)) }
+            ids[idx] = id
+            index[id] = idx
+            cont[idx] = UInt64(rows.int64(2))
         }
-        localIndex = try index(of: localSite)
+        siteIDs = ids
+        siteIndex = index
+        contiguous = cont
+        let h = try RawStatement(db, "SELECT value FROM tally_meta WHERE name = 'hlc'")
+        if try h.step() {
+            let stored = HLC(rawValue: UInt64(bitPattern: h.int64(0)))
+            if stored > clock.last { clock.absorb(stored) }
+        }
+        dataVersion = try currentDataVersion(db)
+    }
+
+    /// Releases every prepared statement, before the connection closes.
+    func finalizeStatements() {
+        for s in [insertLog, logExists, updateSiteSeq, insertSite, setMeta, selectConflict, upsertConflict, deleteConflict,
+                  insertViolation, deleteViolation, dataVersionQuery] { s.finalize() }
+        for p in plans { for s in [p.select, p.store, p.insertNew] { s.finalize() } }
     }
 
     /// What a failed transaction must put back.
@@ -79,15 +125,17 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         var siteIDs: [SiteID]
         var siteIndex: [SiteID: Int]
         var contiguous: [Int: UInt64]
+        var dataVersion: Int64
     }
 
-    func snapshot() -> Snapshot { Snapshot(clock: clock, siteIDs: siteIDs, siteIndex: siteIndex, contiguous: contiguous) }
+    func snapshot() -> Snapshot { Snapshot(clock: clock, siteIDs: siteIDs, siteIndex: siteIndex, contiguous: contiguous, dataVersion: dataVersion) }
 
     func restore(_ s: Snapshot) {
         clock = s.clock
         siteIDs = s.siteIDs
         siteIndex = s.siteIndex
         contiguous = s.contiguous
+        dataVersion = s.dataVersion
     }
 
     var localSeq: UInt64 { contiguous[localIndex] ?? 0 }

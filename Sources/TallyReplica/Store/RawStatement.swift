@@ -21,7 +21,16 @@ final class RawStatement {
         self.sql = sql
     }
 
-    deinit { sqlite3_finalize(handle) }
+    private var finalized = false
+
+    deinit { finalize() }
+
+    /// Releases the statement; the connection can close only once every statement is released.
+    func finalize() {
+        guard !finalized else { return }
+        finalized = true
+        sqlite3_finalize(handle)
+    }
 
     @inline(__always) func reset() {
         sqlite3_reset(handle)

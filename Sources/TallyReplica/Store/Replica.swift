@@ -26,10 +26,16 @@ public final class Replica: Sendable {
     }
 
     /// Creates a new replica file with the given schema and site id.
+    ///
+    /// The file is built under a temporary name next to `path` and moved into place once
+    /// complete, so that a crash while creating never leaves a file at `path` that is not a
+    /// replica (it could then be neither opened nor created again).
     public static func create(at path: String, schema: Schema, site: SiteID = .random(),
                               options: ReplicaOptions) throws(ReplicaError) -> Replica {
         if FileManager.default.fileExists(atPath: path) { throw ReplicaError.alreadyExists(path: path) }
-        let queue = try openQueue(path, options)
+        let building = path + ".creating"
+        removeDatabaseFiles(building)  // left by a create that was interrupted
+        let queue = try openQueue(building, options)
         do {
             try queue.write { db in
                 try db.execute(sql: StoreLayout.engineTables)
@@ -42,13 +48,23 @@ public final class Replica: Sendable {
                 }
                 try db.execute(sql: "INSERT INTO tally_sites(site, seq) VALUES (?, 0)", arguments: [Data(site.bytes)])
             }
+            // Everything into the main file, so that the one file moved into place is the replica.
+            _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            try queue.close()
+            try FileManager.default.moveItem(atPath: building, toPath: path)
         } catch {
             try? queue.close()
-            try? FileManager.default.removeItem(atPath: path)
+            removeDatabaseFiles(building)
+            if FileManager.default.fileExists(atPath: path) { throw ReplicaError.alreadyExists(path: path) }
             throw ReplicaError.wrap(error)
         }
+        removeDatabaseFiles(building)  // an empty WAL, if SQLite left one
         options.logger.info("created replica", metadata: ["path": "\(path)", "site": "\(site.hex)"])
-        return try finishOpen(path, queue, schema: schema, options)
+        return try open(at: path, schema: schema, options: options)
+    }
+
+    private static func removeDatabaseFiles(_ path: String) {
+        for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
     /// Opens an existing replica. With a schema, the stored schema is upgraded to it when it only
@@ -145,7 +161,10 @@ public final class Replica: Sendable {
     func withWrite<T>(_ body: (Database, EngineState) throws -> T) throws(ReplicaError) -> T {
         let saved = engine.snapshot()
         do {
-            return try queue.write { db in try body(db, engine) }
+            return try queue.write { db in
+                try engine.refreshIfChanged(db)
+                return try body(db, engine)
+            }
         } catch {
             engine.restore(saved)
             throw ReplicaError.wrap(error)
@@ -154,7 +173,10 @@ public final class Replica: Sendable {
 
     func withRead<T>(_ body: (Database, EngineState) throws -> T) throws(ReplicaError) -> T {
         do {
-            return try queue.read { db in try body(db, engine) }
+            return try queue.read { db in
+                try engine.refreshIfChanged(db)
+                return try body(db, engine)
+            }
         } catch {
             throw ReplicaError.wrap(error)
         }
@@ -166,6 +188,17 @@ public final class Replica: Sendable {
     /// For each site, the highest sequence number held without gap.
     public func versionVector() throws(ReplicaError) -> VersionVector {
         try withRead { _, e in e.versionVector }
+    }
+
+    /// Closes the file: later calls fail. Needed before moving or copying the file; otherwise the
+    /// connection closes when the replica is released.
+    public func close() throws(ReplicaError) {
+        do {
+            try queue.inDatabase { _ in engine.finalizeStatements() }
+            try queue.close()
+        } catch {
+            throw ReplicaError.wrap(error)
+        }
     }
 
     /// Writes pending WAL pages into the main file, so that a copy of the file alone is complete.

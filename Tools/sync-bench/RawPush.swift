@@ -1,0 +1,42 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TallyProtocol
+import TallyReplica
+
+/// The push half of a sync, as `SyncClient` does it (own changes after the depot's ack, pages
+/// of JSON deflated, `POST /v1/push`), without the pull and blob phases: the depot's ingest
+/// alone.
+enum RawPush {
+    /// Pushed changes, changes left, request bytes.
+    static func pushAll(_ replica: Replica, credential: String, url: URL, session: URLSession, pageSize: Int) async throws -> (pushed: Int, pending: Int, sent: Int) {
+        var pushed = 0, sent = 0
+        var ack: UInt64 = 0
+        while true {
+            let page = try replica.ownChanges(after: ack, limit: pageSize)
+            if page.isEmpty { break }
+            let body = try WireCodec.encode(PushRequest(schemaVersion: replica.schema.version, site: replica.site, changes: page), compress: true)
+            var req = URLRequest(url: url.appendingPathComponent("v1/push"))
+            req.httpMethod = "POST"
+            req.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization")
+            req.setValue(String(SystemWallClock().nowMilliseconds()), forHTTPHeaderField: "Tally-Clock")
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            req.setValue("deflate", forHTTPHeaderField: "Content-Encoding")
+            req.setValue("deflate", forHTTPHeaderField: "Accept-Encoding")
+            req.httpBody = Data(body)
+            let (data, response) = try await session.data(for: req)
+            var bytes = Array(data)
+            if let first = bytes.first, first != UInt8(ascii: "{") { bytes = try Deflate.decompress(bytes, limit: WireLimits.maxInflated) }
+            guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+                throw BenchError("push answered \((response as? HTTPURLResponse)?.statusCode ?? 0): \(String(decoding: bytes, as: UTF8.self))")
+            }
+            let answer = try WireCodec.decode(PushResponse.self, from: bytes, compressed: false)
+            guard answer.ack > ack else { throw BenchError("push: the depot's ack did not move (\(answer.ack))") }
+            ack = answer.ack
+            pushed += page.count
+            sent += body.count
+        }
+        return (pushed, try replica.ownChangeCount(after: ack), sent)
+    }
+}

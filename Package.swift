@@ -105,6 +105,10 @@ let package = Package(
             dependencies: ["TallyProtocol", "TallyRoutes"],
             swiftSettings: strict),
         .testTarget(
+            name: "TallyRoutesTests",
+            dependencies: ["TallyRoutes", "TallyReplica"],
+            swiftSettings: strict),
+        .testTarget(
             name: "TallyCLITests",
             dependencies: ["tally", "TallyReplica"],
             swiftSettings: strict),

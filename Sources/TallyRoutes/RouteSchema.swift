@@ -36,6 +36,8 @@ public enum RouteSchema {
                     ColumnSchema("amount_due", .integer),
                     ColumnSchema("status", .text, .lattice(ticketStatus)),
                     ColumnSchema("note", .text),
+                    ColumnSchema("promised_by", .text),
+                    ColumnSchema("cartons", .integer),
                 ]),
                 TableSchema("events", key: "id", kind: .ledger, columns: [
                     ColumnSchema("route", .text),
@@ -45,6 +47,24 @@ public enum RouteSchema {
                     ColumnSchema("device", .text),
                     ColumnSchema("at", .text),
                     ColumnSchema("ref", .text),
+                ]),
+                // One row per ticket line, keyed "TICKET/LINE". Deletable: a corrected manifest
+                // may drop a line of a ticket no device has touched.
+                TableSchema("ticket_lines", key: "id", kind: .record, deletable: true, columns: [
+                    ColumnSchema("route", .text),
+                    ColumnSchema("ticket", .text),
+                    ColumnSchema("line_no", .integer),
+                    ColumnSchema("box", .integer),
+                    ColumnSchema("product_code", .text),
+                    ColumnSchema("product_name", .text),
+                    ColumnSchema("quantity", .integer),
+                    ColumnSchema("unit_price", .integer),
+                ]),
+                // Every carton's printed code, and the ticket it belongs to: what a scan checks.
+                TableSchema("cartons", key: "code", kind: .record, deletable: true, columns: [
+                    ColumnSchema("route", .text),
+                    ColumnSchema("ticket", .text),
+                    ColumnSchema("product_code", .text),
                 ]),
             ])
         } catch {

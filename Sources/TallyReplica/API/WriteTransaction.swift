@@ -69,6 +69,24 @@ public final class WriteTransaction {
         if row.isLive { try update(table, key: key, values) } else { try create(plan, key, row, values) }
     }
 
+    /// Creates the record, or sets only the columns whose values differ from the stored ones;
+    /// records nothing when all are equal. Returns whether a change was recorded. What an
+    /// import that must be idempotent uses: importing the same data twice changes nothing.
+    @discardableResult
+    public func upsertIfChanged(_ table: String, key: String, _ values: [String: Value]) throws(ReplicaError) -> Bool {
+        let plan = try plan(table)
+        if plan.isLedger { return try insert(table, key: key, values) }
+        let row = try plan.load(key)
+        guard row.isLive else {
+            try create(plan, key, row, values)
+            return true
+        }
+        let changed = values.filter { name, v in plan.columnIndex[name].map { row.values[$0] != v } ?? true }
+        if changed.isEmpty { return false }
+        try update(table, key: key, changed)
+        return true
+    }
+
     /// Deletes a record of a deletable table. It can be inserted again later; delete and
     /// re-insert converge in any order (causal length).
     public func delete(_ table: String, key: String) throws(ReplicaError) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TallyReplica
+import TallyRoutes
 
 /// Turns an error into one clear line on stderr and an exit status:
 /// 1 for a refusal or bad input, 3 for a storage problem (disk, permissions, damaged file).
@@ -10,6 +11,9 @@ func fail(_ error: any Error) -> ExitCode {
     case let e as ReplicaError:
         Console.err("tally: \(e.description)")
         if case .storage = e { return ExitCode(3) }
+        return ExitCode(1)
+    case let e as ManifestError:
+        Console.err("tally: \(e.description)")
         return ExitCode(1)
     default:
         Console.err("tally: \(error)")

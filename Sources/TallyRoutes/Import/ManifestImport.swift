@@ -1,0 +1,101 @@
+import TallyReplica
+
+/// What importing a manifest did.
+public struct ImportSummary: Sendable, Codable, Equatable {
+    public var tickets: Int
+    public var lines: Int
+    public var cartons: Int
+    /// Tickets written anew or corrected.
+    public var written: Int
+    /// Tickets already held exactly as in the file.
+    public var unchanged: Int
+    public var changes: Int
+}
+
+/// Loads a manifest into the depot's replica, all or nothing.
+///
+/// Importing the same file twice changes nothing. A corrected re-import replaces a ticket no
+/// device has touched (status still planned, no events); a ticket already worked on is refused,
+/// and then nothing of the file is imported.
+public enum ManifestImport {
+    public static func run(_ manifest: Manifest, into replica: Replica) throws -> ImportSummary {
+        var summary = ImportSummary(tickets: manifest.tickets.count, lines: 0, cartons: 0, written: 0, unchanged: 0, changes: 0)
+        let touched = try touchedTickets(replica)
+        var cartonsOf: [String: [String]] = [:]
+        for c in try replica.rows("cartons") { if let t = c["ticket"].text { cartonsOf[t, default: []].append(c.key) } }
+        // Refuse first, before writing anything: a ticket already worked on is not replaced.
+        var refusals: [ManifestError.Problem] = []
+        var keep = Set<String>()
+        for t in manifest.tickets where touched.contains(t.ticket) {
+            guard let existing = try replica.row("tickets", key: t.ticket), existing.isLive else { continue }
+            keep.insert(t.ticket)
+            if differs(t, existing) {
+                refusals.append(.init(line: t.lines[0].line, reason: "ticket \(t.ticket) has already been worked on by a device and cannot be replaced; correct it with a return or an adjustment instead"))
+            }
+        }
+        if !refusals.isEmpty { throw ManifestError(problems: refusals) }
+        try replica.write { tx in
+            for t in manifest.tickets {
+                summary.lines += t.lines.count
+                summary.cartons += t.cartonCount
+                if keep.contains(t.ticket) {
+                    summary.unchanged += 1
+                    continue
+                }
+                let before = tx.changes.count
+                try write(t, tx, previousCartons: cartonsOf[t.ticket] ?? [])
+                if tx.changes.count > before { summary.written += 1 } else { summary.unchanged += 1 }
+            }
+            summary.changes = tx.changes.count
+        }
+        return summary
+    }
+
+    /// Tickets a device has touched: moved past `loaded`, or named by any event.
+    static func touchedTickets(_ replica: Replica) throws -> Set<String> {
+        var out = Set<String>()
+        for t in try replica.rows("tickets") {
+            if let s = t["status"].text, s != "planned" && s != "loaded" { out.insert(t.key) }
+        }
+        for e in try replica.rows("events") { if let t = e["ticket"].text { out.insert(t) } }
+        return out
+    }
+
+    static func ticketValues(_ t: ManifestTicket) -> [String: Value] {
+        ["date": .text(t.date), "route": .text(t.route), "stop": .integer(Int64(t.stop)), "customer": .text(t.customerCode),
+         "payment": .text(t.payment.rawValue), "amount_due": .integer(t.amountDue.minorUnits),
+         "promised_by": .text(t.promisedBy), "cartons": .integer(Int64(t.cartonCount))]
+    }
+
+    static func differs(_ t: ManifestTicket, _ row: Row) -> Bool {
+        ticketValues(t).contains { row[$0.key] != $0.value }
+    }
+
+    static func write(_ t: ManifestTicket, _ tx: WriteTransaction, previousCartons: [String]) throws {
+        try tx.upsertIfChanged("customers", key: t.customerCode,
+                               ["route": .text(t.route), "name": .text(t.customerName), "address": .text(t.address), "phone": .text(t.phone)])
+        var values = ticketValues(t)
+        if try tx.row("tickets", key: t.ticket)?.isLive != true { values["status"] = "planned" }
+        try tx.upsertIfChanged("tickets", key: t.ticket, values)
+        for (n, line) in t.lines.enumerated() {
+            let id = "\(t.ticket)/\(n + 1)"
+            try tx.upsertIfChanged("ticket_lines", key: id, [
+                "route": .text(t.route), "ticket": .text(t.ticket), "line_no": .integer(Int64(n + 1)), "box": .integer(Int64(line.box)),
+                "product_code": .text(line.productCode), "product_name": .text(line.productName),
+                "quantity": .integer(Int64(line.quantity)), "unit_price": .integer(line.unitPrice.minorUnits)])
+            for code in line.cartons {
+                try tx.upsertIfChanged("cartons", key: code, ["route": .text(t.route), "ticket": .text(t.ticket), "product_code": .text(line.productCode)])
+            }
+        }
+        // Lines and cartons a corrected manifest dropped.
+        var n = t.lines.count + 1
+        while let extra = try tx.row("ticket_lines", key: "\(t.ticket)/\(n)"), extra.isLive {
+            try tx.delete("ticket_lines", key: extra.key)
+            n += 1
+        }
+        let now = Set(t.lines.flatMap(\.cartons))
+        for code in previousCartons where !now.contains(code) {
+            if try tx.row("cartons", key: code)?["ticket"].text == t.ticket { try tx.delete("cartons", key: code) }
+        }
+    }
+}

@@ -12,6 +12,9 @@ func fail(_ error: any Error) -> ExitCode {
         Console.err("tally: \(e.description)")
         if case .storage = e { return ExitCode(3) }
         return ExitCode(1)
+    case let e as VanError:
+        Console.err("tally: \(e.description)")
+        return ExitCode(1)
     case let e as ManifestError:
         Console.err("tally: \(e.description)")
         return ExitCode(1)

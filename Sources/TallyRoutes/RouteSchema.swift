@@ -20,7 +20,7 @@ public enum RouteSchema {
 
     public static let current: Schema = {
         do {
-            return try Schema(version: 1, tables: [
+            return try Schema(version: 2, tables: [
                 TableSchema("customers", key: "code", kind: .record, columns: [
                     ColumnSchema("route", .text),
                     ColumnSchema("name", .text),

@@ -10,19 +10,9 @@ import Testing
 // MARK: - Seeded randomness
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same stream on every platform.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
+typealias SeededRandom = SeededGenerator
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededGenerator {
     /// A uniform integer in the range (`Int.random(in:using:)` with self).
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
     mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &self) }

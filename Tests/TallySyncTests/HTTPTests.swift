@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TallyProtocol
 import TallyReplica
+import TallyRoutes
 
 /// The protocol over real HTTP: a depot process, requests from URLSession.
 @Suite(.timeLimit(.minutes(5)))
@@ -109,7 +110,7 @@ struct HTTPTests {
             Case(name: "protocol 0", credential: cred, body: try push([], protocol: 0), status: 426, code: "upgrade_required"),
             Case(name: "pull with protocol 0", path: "/v1/pull", credential: cred,
                  body: Array(#"{"protocol": 0, "schema": 1, "cursor": {}, "limit": 10}"#.utf8), status: 426, code: "upgrade_required"),
-            Case(name: "a newer schema", credential: cred, body: try push([], schema: 2), status: 400, code: "unsupported_protocol"),
+            Case(name: "a newer schema", credential: cred, body: try push([], schema: RouteSchema.current.version + 1), status: 400, code: "unsupported_protocol"),
             Case(name: "no credential", credential: nil, body: good, status: 401, code: "missing_credential"),
             Case(name: "an unknown credential", credential: stranger, body: good, status: 401, code: "bad_credential"),
             Case(name: "a malformed credential", credential: "short", body: good, status: 401, code: "bad_credential"),
@@ -164,7 +165,7 @@ struct HTTPTests {
         #expect(version.status == 200)
         let info = try WireCodec.decode(VersionInfo.self, from: version.body, compressed: false)
         #expect(info.protocolVersion == ProtocolVersion.current)
-        #expect(info.schemaVersion == 1)
+        #expect(info.schemaVersion == RouteSchema.current.version)
         #expect(!info.tally.isEmpty)
         await depot.stop()
     }

@@ -335,17 +335,7 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// A seeded generator (SplitMix64): a failing run can be repeated with its seed.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SeededRNG = SeededGenerator
 
 /// The seed for a randomised test: `TALLY_SYNC_SEED` if set, else a fresh one; printed.
 func testSeed(_ name: String) -> UInt64 {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,6 +42,7 @@ final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at 
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        Running.add(process.processIdentifier)
         let deadline = Date().addingTimeInterval(wrapper.isEmpty ? 60 : 600)
         while Date() < deadline {
             let all = (try? Data(contentsOf: URL(fileURLWithPath: stdoutPath))) ?? Data()
@@ -84,10 +86,11 @@ final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at 
         // before exec, or perf never hears that it should stop and write its file.
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])",
-                       "perf", "record", "-F", "499", "-p", String(pid), "-o", output]
+                       "perf", "record", "-F", "499", "-g", "-p", String(pid), "-o", output]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
+        Running.add(p.processIdentifier)
         profiler = p
     }
 
@@ -98,7 +101,9 @@ final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at 
             let deadline = Date().addingTimeInterval(30)
             while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            Running.remove(p.processIdentifier)
         }
+        defer { Running.remove(pid) }
         guard process.isRunning else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(60)
@@ -130,6 +135,19 @@ enum ProcStat {
             return Double(Int(line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? 0) / 1024
         }
         return 0
+    }
+}
+
+/// Processes this bench started (depots, profilers), stopped on the way out after an error.
+enum Running {
+    private static let pids = Mutex<Set<Int32>>([])
+    static func add(_ pid: Int32) { pids.withLock { _ = $0.insert(pid) } }
+    static func remove(_ pid: Int32) { pids.withLock { _ = $0.remove(pid) } }
+    /// Profilers first (SIGTERM, so they write their files), then depots.
+    static func stopAll() {
+        for pid in pids.withLock({ $0 }) { kill(pid, SIGTERM) }
+        usleep(2_000_000)
+        for pid in pids.withLock({ $0 }) where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
     }
 }
 

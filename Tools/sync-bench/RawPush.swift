@@ -40,3 +40,49 @@ enum RawPush {
         return (pushed, try replica.ownChangeCount(after: ack), sent)
     }
 }
+
+/// A join's steps one by one, timed: what `SyncClient.join` does after `POST /v1/join`.
+enum SnapshotSteps {
+    struct Timing {
+        var request = 0.0, inflate = 0.0, write = 0.0, open = 0.0, settings = 0.0
+        var received = 0, file = 0
+        /// The depot's deflate (level 1) of the file, redone here to time it and size it.
+        var deflate = 0.0, compressed = 0
+    }
+
+    static func measure(url: URL, credential: String, path: String, options: ReplicaOptions) async throws -> Timing {
+        var t = Timing()
+        var req = URLRequest(url: url.appendingPathComponent("v1/snapshot"))
+        req.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization")
+        req.setValue("deflate", forHTTPHeaderField: "Accept-Encoding")
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = 300
+        let session = URLSession(configuration: config)
+        var clock = ContinuousClock.now
+        func lap() -> Double {
+            let now = ContinuousClock.now
+            defer { clock = now }
+            return Fmt.secs(clock.duration(to: now))
+        }
+        let (data, response) = try await session.data(for: req)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw BenchError("snapshot: HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)") }
+        let body = Array(data)
+        t.request = lap()
+        t.received = body.count
+        let magic = Array("SQLite format 3".utf8)
+        let file = body.starts(with: magic) ? body : try Deflate.decompress(body, limit: WireLimits.maxSnapshot)
+        t.inflate = lap()
+        t.file = file.count
+        try Data(file).write(to: URL(fileURLWithPath: path))
+        t.write = lap()
+        let replica = try Replica.open(at: path, options: options)
+        t.open = lap()
+        try replica.setSettings(["sync.url": url.absoluteString, "sync.credential": credential])
+        try replica.checkpoint()
+        try replica.close()
+        t.settings = lap()
+        t.compressed = Deflate.compress(file, level: 1).count
+        t.deflate = lap()
+        return t
+    }
+}

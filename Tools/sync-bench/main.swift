@@ -1,8 +1,12 @@
 // tally-sync-bench: sync over loopback against a real depot process.
 //
-//   swift build -c release --product tally-sync-bench --product tally
-//   .build/release/tally-sync-bench            # full sizes (about 10 minutes on 2 cores)
-//   .build/release/tally-sync-bench --quick    # small sizes, a smoke test
+//   swift build -c release --product tally && swift build -c release --product tally-sync-bench
+//   .build/release/tally-sync-bench            # full sizes (about 20 minutes on 2 cores)
+//   .build/release/tally-sync-bench --quick    # small sizes, a smoke test (under a minute)
+//
+// (SwiftPM builds only the last of several --product options, hence two commands.) The depot
+// is the release `tally` next to this executable, or --tally PATH. --perf DIR attaches
+// `perf record -g` to each depot; --keep keeps the scratch folder with the depots' logs.
 //
 // Scenarios (`--only day,fleet,ingest,first,delta,breakdown`):
 //   day        one van's day (200 tickets, 3,000 changes, 200 signature blobs) pushed by one sync()
@@ -45,6 +49,8 @@ struct Options: Sendable {
     var depotWrapper: [String] = []
     var perf: String?
     var pageSize = 5_000
+    /// The fleet gives up after this many seconds and reports how far it got.
+    var fleetDeadline = 600
 
     static func parse(_ args: [String]) throws -> Options {
         var o = Options()
@@ -71,7 +77,8 @@ struct Options: Sendable {
             case "--fleet-min": explicit["fleet-min"] = try int(a)
             case "--fleet-max": explicit["fleet-max"] = try int(a)
             case "--fleet-signatures": explicit["fleet-signatures"] = try int(a)
-            case "--page-size": o.pageSize = try int(a)
+            case "--page-size": explicit["page-size"] = try int(a)
+            case "--fleet-deadline": explicit["fleet-deadline"] = try int(a)
             case "--only": o.only = Set(try value(a).split(separator: ",").map { String($0) })
             case "--scratch": o.scratch = try value(a)
             case "--keep": o.keep = true
@@ -82,7 +89,7 @@ struct Options: Sendable {
                 say("""
                     usage: tally-sync-bench [--quick] [--only day,fleet,ingest,first,delta,breakdown] [--runs N] [--vans N]
                                             [--fleet-min TICKETS] [--fleet-max TICKETS] [--fleet-signatures N]
-                                            [--rows N] [--deltas N] [--first-runs N] [--delta-rows N] [--page-size N]
+                                            [--rows N] [--deltas N] [--first-runs N] [--delta-rows N] [--page-size N] [--fleet-deadline SECONDS]
                                             [--scratch DIR] [--keep] [--tally PATH] [--depot-wrapper "valgrind --tool=callgrind"] [--perf DIR]
                     """)
                 exit(0)
@@ -90,13 +97,16 @@ struct Options: Sendable {
             }
         }
         if o.quick {
+            o.fleetDeadline = 120
             o.runs = 2; o.dayTickets = 50; o.daySignatures = 50
             o.fleetVans = 10; o.fleetTickets = 40...120
             o.firstRows = 50_000; o.firstDeltas = 600; o.firstRuns = 1
             o.deltaRows = 10_000; o.breakdownTickets = 200
         }
         if let v = explicit["runs"] { o.runs = v }
+        if let v = explicit["fleet-deadline"] { o.fleetDeadline = v }
         if let v = explicit["vans"] { o.fleetVans = v }
+        if let v = explicit["page-size"] { o.pageSize = v }
         if let v = explicit["rows"] { o.firstRows = v }
         if let v = explicit["deltas"] { o.firstDeltas = v }
         if let v = explicit["first-runs"] { o.firstRuns = v }
@@ -296,7 +306,26 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
     let url = depot.url
     // A van whose sync fails (a request timing out while the depot is busy) tries again at
     // once, as the app's next sync would; the failures are counted.
-    typealias VanResult = (pushed: Int, pending: Int, sent: Int, seconds: Double, pushDone: Double?, failures: [String])
+    typealias VanResult = (pushed: Int, pending: Int, sent: Int, seconds: Double, pushDone: Double?, failures: [String], finished: Bool)
+    // Past the deadline the depot is stopped and every van gives up: the figures say how far it got.
+    let stopped = Counter()
+    let atDeadline = Mutex<(cpu: Double, peak: Double)?>(nil)
+    // A thread of its own, not a task or a dispatch timer: the threads those run on may all be
+    // busy with the vans' blocking work (SQLite, JSON) for seconds.
+    let over = Counter()
+    let limit = ContinuousClock.now + .seconds(o.fleetDeadline)
+    Thread {
+        while over.value == 0 {
+            if ContinuousClock.now >= limit {
+                atDeadline.withLock { $0 = (depot.cpuSeconds, depot.peakMemoryMB) }
+                stopped.add()
+                say("  … deadline of \(o.fleetDeadline) s reached: stopping the depot")
+                kill(depot.pid, SIGKILL)
+                return
+            }
+            usleep(100_000)
+        }
+    }.start()
     let done = Counter()
     let monitor = Task {
         var last = (t: ContinuousClock.now, cpu: depot.cpuSeconds)
@@ -314,8 +343,12 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
             group.addTask {
                 defer { done.add() }
                 if pushOnly {
-                    let s = try await RawPush.pushAll(c.replica, credential: credential, url: url, session: session, pageSize: page)
-                    return (s.pushed, s.pending, s.sent, Fmt.secs(start.duration(to: .now)), nil, [])
+                    do {
+                        let s = try await RawPush.pushAll(c.replica, credential: credential, url: url, session: session, pageSize: page)
+                        return (s.pushed, s.pending, s.sent, Fmt.secs(start.duration(to: .now)), nil, [], true)
+                    } catch where stopped.value > 0 {
+                        return (0, day, 0, Fmt.secs(start.duration(to: .now)), nil, ["\(error)"], false)
+                    }
                 }
                 var failures: [String] = []
                 while true {
@@ -323,10 +356,14 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
                     do {
                         let s = try await c.sync(progress: { phases.record($0) })
                         // Bytes of the successful attempt only.
-                        return (day - s.pending, s.pending, s.bytesSent, Fmt.secs(start.duration(to: .now)), phases.at(.pull), failures)
+                        return (day - s.pending, s.pending, s.bytesSent, Fmt.secs(start.duration(to: .now)), phases.at(.pull), failures, true)
                     } catch {
+                        if stopped.value > 0 {
+                            let pending = (try? c.pending()) ?? day
+                            return (day - pending, pending, 0, Fmt.secs(start.duration(to: .now)), nil, failures, false)
+                        }
                         failures.append("\(error)")
-                        guard failures.count < 10 else { throw BenchError("a van's sync failed 10 times: \(error)") }
+                        try await Task.sleep(for: .seconds(1))
                     }
                 }
             }
@@ -336,36 +373,55 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
         return out
     }
     monitor.cancel()
-    let wall = Fmt.secs(start.duration(to: .now))
-    let depotCPU = depot.cpuSeconds - depotCPU0, selfCPU = ProcStat.selfCPUSeconds - selfCPU0
-    let peak = depot.peakMemoryMB
+    over.add()
+    let timedOut = stopped.value > 0
+    let wall = timedOut ? Double(o.fleetDeadline) : Fmt.secs(start.duration(to: .now))
+    let frozen = atDeadline.withLock { $0 }
+    let depotCPU = (frozen?.cpu ?? depot.cpuSeconds) - depotCPU0, selfCPU = ProcStat.selfCPUSeconds - selfCPU0
+    let peak = frozen?.peak ?? depot.peakMemoryMB
     let pushWall = results.map { $0.pushDone ?? $0.seconds }.max() ?? wall
     let pushed = results.reduce(0) { $0 + $1.pushed }
     let pending = results.reduce(0) { $0 + $1.pending }
     let sent = results.reduce(0) { $0 + $1.sent }
+    let finished = results.filter(\.finished).count
     await depot.stop()
-    guard pushed == total, pending == 0 else { throw BenchError("fleet: pushed \(pushed) of \(total), \(pending) pending") }
-    let held = try Replica.open(at: folder.replicaPath, options: .quiet()).changeCount()
-    guard held >= total else { throw BenchError("fleet: the depot holds \(held) changes, fewer than the \(total) pushed") }
+    let log = PushLog(depot.log)
+    if !timedOut {
+        guard pushed == total, pending == 0 else { throw BenchError("fleet: pushed \(pushed) of \(total), \(pending) pending") }
+        let held = try Replica.open(at: folder.replicaPath, options: .quiet()).changeCount()
+        guard held >= total else { throw BenchError("fleet: the depot holds \(held) changes, fewer than the \(total) pushed") }
+    }
 
     var tab = Table((pushOnly ? "2b. \(n) vans pushing at once (pushes only, no pull or blob phase): " : "2. \(n) vans syncing at once: ") + "\(Fmt.int(total)) changes (\(Fmt.int(plan.first! * VanDay.changesPerTicket))–\(Fmt.int(plan.last! * VanDay.changesPerTicket)) per van)\(totalBlobs > 0 ? " + \(totalBlobs) blobs" : "")",  // safe: n >= 1
                     ["figure", "value"])
+    if timedOut {
+        tab.add("DID NOT FINISH within the deadline", "\(finished) of \(n) vans done after \(o.fleetDeadline) s")
+        tab.add("changes the depot acknowledged (of \(Fmt.int(total)))", Fmt.int(pushed))
+    }
+    tab.add("depot log: pushes / changes applied / duplicates re-sent", "\(Fmt.int(log.pushes)) / \(Fmt.int(log.applied)) / \(Fmt.int(log.duplicates))")
+    tab.add("depot log: pull requests", Fmt.int(log.pulls))
     tab.add(pushOnly ? "wall time, all pushes" : "wall time, all syncs (push + pull + blobs)", Fmt.s(wall))
-    if !pushOnly { tab.add("wall time until the last push was acknowledged", Fmt.s(pushWall)) }
-    tab.add("depot ingest (changes pushed / wall time)", Fmt.rate(Double(total) / wall))
-    if !pushOnly { tab.add("depot ingest (changes pushed / push wall time)", Fmt.rate(Double(total) / pushWall)) }
-    tab.add("ratio to the aim (100,000 changes/s)", Fmt.x(Double(total) / wall / 100_000))
+    if !pushOnly && !timedOut { tab.add("wall time until the last push was acknowledged", Fmt.s(pushWall)) }
+    tab.add("depot ingest (changes pushed / wall time)", Fmt.rate(Double(pushed) / wall))
+    if !pushOnly && !timedOut { tab.add("depot ingest (changes pushed / push wall time)", Fmt.rate(Double(total) / pushWall)) }
+    tab.add("ratio to the aim (100,000 changes/s)", Fmt.x(Double(pushed) / wall / 100_000))
     tab.add(pushOnly ? "one van's pushes, median (min–max)" : "one van's sync, median (min–max)", Stat(results.map(\.seconds)).text(Fmt.s))
     let failures = results.flatMap(\.failures)
     if !pushOnly {
         let kinds = Dictionary(grouping: failures) { f in f.contains("unreachable") ? "depot unreachable (request timed out)" : String(f.prefix(80)) }
         tab.add("syncs that failed and were retried", failures.isEmpty ? "none" : "\(failures.count) on \(results.filter { !$0.failures.isEmpty }.count) vans: " + kinds.map { "\($0.value.count)× \($0.key)" }.joined(separator: "; "))
     }
-    tab.add("depot CPU time (user+sys) / per change", "\(Fmt.s(depotCPU)) / \(Fmt.us(depotCPU / Double(total)))")
-    tab.add("bench (100 clients) CPU time", Fmt.s(selfCPU))
+    tab.add("depot CPU time (user+sys) / per change", "\(Fmt.s(depotCPU)) / \(Fmt.us(depotCPU / Double(max(1, pushed))))")
+    tab.add("bench (\(n) clients) CPU time", Fmt.s(selfCPU))
     tab.add("bytes sent / per change", "\(Fmt.bytes(sent)) / \(String(format: "%.1f B", Double(sent) / Double(total)))")
     tab.add("depot peak memory (VmHWM)", Fmt.mb(peak))
     say(tab.render())
+    if timedOut {
+        return [
+            "| \(n) vans \(pushOnly ? "pushing" : "syncing") at once, \(Fmt.int(total)) changes | **did not finish in \(o.fleetDeadline) s**: \(finished) vans done, \(Fmt.int(pushed)) changes acknowledged, \(Fmt.int(log.duplicates)) duplicates re-sent after timeouts | ≥ 100,000/s | |",
+            "| … depot peak memory | \(Fmt.mb(peak)) | | |",
+        ]
+    }
     if pushOnly {
         return [
             "| \(n) vans pushing only (no pull), \(Fmt.int(total)) changes: depot ingest | \(Fmt.rate(Double(total) / wall)) (wall \(Fmt.s(wall))) | ≥ 100,000/s | \(Fmt.x(Double(total) / wall / 100_000)) |",
@@ -379,6 +435,21 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
 }
 
 // MARK: - 3. First sync of a new device
+
+/// What the depot's log says about pushes and pulls.
+struct PushLog {
+    var pushes = 0, applied = 0, duplicates = 0, pulls = 0
+    init(_ log: String) {
+        for line in log.split(separator: "\n") {
+            func field(_ name: String) -> Int {
+                guard let r = line.range(of: " " + name + "=") else { return 0 }
+                return Int(line[r.upperBound...].prefix { $0.isNumber }) ?? 0
+            }
+            if line.hasSuffix("] push") { pushes += 1; applied += field("applied"); duplicates += field("duplicates") }
+            if line.hasSuffix("] pull") { pulls += 1 }
+        }
+    }
+}
 
 /// The depot's own timings of the snapshots it built (its log's "snapshot" lines).
 func snapshotLog(_ log: String) -> [(ms: Int, bytes: Int)] {
@@ -438,6 +509,9 @@ func benchFirst(_ o: Options, tally: String, scratch: String) async throws -> [S
         say("  first run \(i): join \(Fmt.s(joins.last!)), first sync \(Fmt.s(firsts.last!)) pulling \(Fmt.int(n)) changes")  // safe: appended above
         removeReplica(d.path)
     }
+    // The join's steps one by one (the feeder is joined, so it may ask for its snapshot again).
+    let steps = try await SnapshotSteps.measure(url: depot.url, credential: devices[0].credential, path: dir + "/devices/steps.sqlite", options: deviceOptions)
+    removeReplica(dir + "/devices/steps.sqlite")
     let peak = depot.peakMemoryMB
     let snaps = snapshotLog(depot.log)
     await depot.stop()
@@ -452,6 +526,12 @@ func benchFirst(_ o: Options, tally: String, scratch: String) async throws -> [S
         tab.add("  snapshot file (uncompressed)", Fmt.bytes(snaps.last!.bytes))  // safe: not empty
     }
     tab.add("  replica file on the device", Fmt.bytes(replicaBytes.first ?? 0))
+    let buildLast = snaps.last.map { Double($0.ms) / 1000 } ?? 0
+    tab.add("  one join, step by step: GET /v1/snapshot", Fmt.s(steps.request))
+    tab.add("    of which the depot builds the file", Fmt.s(buildLast))
+    tab.add("    of which the depot deflates it (level 1, redone here)", "\(Fmt.s(steps.deflate)): \(Fmt.bytes(steps.file)) → \(Fmt.bytes(steps.compressed)) on the wire")
+    tab.add("  then inflate (in URLSession) / write file / open / settings + checkpoint",
+            "\(steps.received == steps.file ? "–" : Fmt.s(steps.inflate)) / \(Fmt.s(steps.write)) / \(Fmt.s(steps.open)) / \(Fmt.s(steps.settings))")
     tab.add("first sync() pulling \(Fmt.int(o.firstDeltas)) changes", first.text(Fmt.s))
     tab.add("join + first sync", total.text(Fmt.s))
     tab.add("ratio to the aim (10 s)", Fmt.x(total.median / 10))
@@ -684,5 +764,6 @@ do {
     say("bench process peak memory \(Fmt.mb(ProcStat.selfPeakMemoryMB)); total \(Fmt.s(Fmt.secs(started.duration(to: .now))))")
 } catch {
     FileHandle.standardError.write(Data("tally-sync-bench: \(error)\n".utf8))
+    Running.stopAll()
     exit(1)
 }

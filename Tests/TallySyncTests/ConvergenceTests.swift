@@ -85,8 +85,8 @@ struct ConvergenceTests {
             if round == 0 {
                 // Disagreements that must surface: delivered on one van, refused on the other;
                 // one ledger key recorded with different amounts.
-                try? a.write { tx in try tx.update("tickets", key: "R07-T5", ["status": .text("delivered")]) }
-                try? b.write { tx in try tx.update("tickets", key: "R07-T5", ["status": .text("refused")]) }
+                try a.write { tx in try tx.update("tickets", key: "R07-T5", ["status": .text("delivered")]) }
+                try b.write { tx in try tx.update("tickets", key: "R07-T5", ["status": .text("refused")]) }
                 for (d, amount) in [(a, 700), (b, 750)] {
                     try d.write { tx in
                         try tx.insert("events", key: "EV-clash", ["route": .text("R07"), "ticket": .text("R07-T5"), "kind": .text("cash"),

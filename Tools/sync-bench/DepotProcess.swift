@@ -24,7 +24,7 @@ final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at 
         self.logPrefix = logPrefix
         for p in [logPrefix + ".out", logPrefix + ".log"] {
             // Appends: a restarted depot keeps the earlier log.
-            if !FileManager.default.fileExists(atPath: p) { FileManager.default.createFile(atPath: p, contents: nil) }
+            if !FileManager.default.fileExists(atPath: p) { _ = FileManager.default.createFile(atPath: p, contents: nil) }
         }
         let args = ["depot", "serve", "--data", data, "--port", String(requested)]
         if wrapper.isEmpty {

@@ -1,7 +1,7 @@
 // tally-sync-bench: sync over loopback against a real depot process.
 //
 //   swift build -c release --product tally && swift build -c release --product tally-sync-bench
-//   .build/release/tally-sync-bench            # full sizes (about 20 minutes on 2 cores)
+//   .build/release/tally-sync-bench            # full sizes (about 15 minutes on 2 cores)
 //   .build/release/tally-sync-bench --quick    # small sizes, a smoke test (under a minute)
 //
 // (SwiftPM builds only the last of several --product options, hence two commands.) The depot
@@ -411,7 +411,7 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
         let kinds = Dictionary(grouping: failures) { f in f.contains("unreachable") ? "depot unreachable (request timed out)" : String(f.prefix(80)) }
         tab.add("syncs that failed and were retried", failures.isEmpty ? "none" : "\(failures.count) on \(results.filter { !$0.failures.isEmpty }.count) vans: " + kinds.map { "\($0.value.count)× \($0.key)" }.joined(separator: "; "))
     }
-    tab.add("depot CPU time (user+sys) / per change", "\(Fmt.s(depotCPU)) / \(Fmt.us(depotCPU / Double(max(1, pushed))))")
+    tab.add(timedOut ? "depot CPU time (user+sys) / per change acknowledged" : "depot CPU time (user+sys) / per change", "\(Fmt.s(depotCPU)) / \(Fmt.us(depotCPU / Double(max(1, pushed))))")
     tab.add("bench (\(n) clients) CPU time", Fmt.s(selfCPU))
     tab.add("bytes sent / per change", "\(Fmt.bytes(sent)) / \(String(format: "%.1f B", Double(sent) / Double(total)))")
     tab.add("depot peak memory (VmHWM)", Fmt.mb(peak))
@@ -575,7 +575,7 @@ func benchDelta(_ o: Options, tally: String, scratch: String) async throws -> [S
     let peak = depot.peakMemoryMB
     await depot.stop()
 
-    var tab = Table("3b. The same \(Fmt.int(o.deltaRows)) rows as deltas or as a snapshot", ["way", "time", "rows/s", "bytes received"])
+    var tab = Table("3b. The same \(Fmt.int(o.deltaRows)) rows as deltas or as a snapshot", ["way", "time", "rows/s", "received (after URLSession inflates)"])
     tab.add("pull pages (\(o.pageSize) changes each) in one sync()", Fmt.s(pullSecs), Fmt.rate(Double(o.deltaRows) / pullSecs), Fmt.bytes(s.bytesReceived))
     tab.add("join with the snapshot", Fmt.s(snapSecs), Fmt.rate(Double(o.deltaRows) / snapSecs), Fmt.bytes(fileSize(devices[1].path)) + " file")
     tab.add("deltas ÷ snapshot", Fmt.x(pullSecs / snapSecs), "", "")
@@ -610,6 +610,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
 
     var tRead = 0.0, tEncode = 0.0, tDeflate = 0.0, tInflate = 0.0, tDecode = 0.0, tScope = 0.0, tApply = 0.0
     var jsonBytes = 0, zBytes = 0
+    var bodies: [[UInt8]] = []
     var ack: UInt64 = 0
     func time<T>(_ acc: inout Double, _ body: () throws -> T) rethrows -> T {
         let t = ContinuousClock.now
@@ -625,6 +626,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         let z = time(&tDeflate) { Deflate.compress(json, level: 6) }
         jsonBytes += json.count; zBytes += z.count
         let inflated = try time(&tInflate) { try Deflate.decompress(z, limit: WireLimits.maxInflated) }
+        bodies.append(inflated)
         let decoded = try time(&tDecode) { try WireCodec.decode(PushRequest.self, from: inflated, compressed: false) }
         // As DepotService.push checks: each change against the row as the push has written it so far.
         let refused = try time(&tScope) {
@@ -698,6 +700,17 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         ack = changes.last!.seq  // safe: not empty
     }
 
+    // A blob as the depot stores one per PUT: its own transaction, with an fsync at FULL.
+    var blobTimes: [(Durability, Double)] = []
+    for d in [Durability.full, .normal] {
+        let r = try Replica.create(at: dir + "/blobs-\(d.rawValue).sqlite", schema: RouteSchema.current, options: .quiet(durability: d))
+        var rng = BenchRandom(seed: 9)
+        let blobs = (0..<200).map { _ in rng.bytes(8_192) }
+        let t = ContinuousClock.now
+        for b in blobs { try r.putBlob(b) }
+        blobTimes.append((d, Fmt.secs(t.duration(to: .now)) / 200))
+    }
+
     let per = { (t: Double) in Fmt.us(t / Double(n)) }
     let rate = { (t: Double) in Fmt.rate(Double(n) / t) }
     var tab = Table("4. Where the time goes: \(Fmt.int(n)) changes of one van, pages of \(page), in-process (no HTTP), one core",
@@ -707,6 +720,10 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     tab.add("deflate level 6", "van", per(tDeflate), rate(tDeflate))
     tab.add("inflate", "depot", per(tInflate), rate(tInflate))
     tab.add("JSON decode (JSONDecoder)", "depot", per(tDecode), rate(tDecode))
+    let variants = try DecodeVariants.time(bodies)
+    tab.add("  same bodies into wire-shaped structs, the engine's Value order", "(alt.)", per(variants.probeFirst), rate(variants.probeFirst))
+    tab.add("  same structs, Value trying String first", "(alt.)", per(variants.stringFirst), rate(variants.stringFirst))
+    tab.add("  same bodies, untyped JSONSerialization", "(alt.)", per(variants.serialization), rate(variants.serialization))
     tab.add("scope check (refusal: a row read per change)", "depot", per(tScope), rate(tScope))
     tab.add("merge into depot.sqlite (apply, synchronous=FULL)", "depot", per(tApply), rate(tApply))
     let depotSum = tInflate + tDecode + tScope + tApply
@@ -719,6 +736,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     say(tab.render())
     say(String(format: "  JSON %.1f B/change, deflated %.1f B/change (%.0f%%)", Double(jsonBytes) / Double(n), Double(zBytes) / Double(n),
                100 * Double(zBytes) / Double(jsonBytes)))
+    say("  storing one 8 KB blob in its own transaction (as a PUT does): " + blobTimes.map { "\(Fmt.ms($0.1)) at synchronous=\($0.0.rawValue.uppercased())" }.joined(separator: ", "))
     return [
         "| In-process push path per change: JSON decode / scope / merge | \(per(tDecode)) / \(per(tScope)) / \(per(tApply)) (depot total \(rate(depotSum)) on one core) | | |",
     ]

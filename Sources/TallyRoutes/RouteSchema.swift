@@ -1,7 +1,8 @@
 import TallyReplica
 
-/// The tables a van, a service window and the depot replicate. Early version: tickets,
-/// customers and the event ledger; the route-operations work extends it by appending.
+/// The tables a van, a service window and the depot replicate: customers, tickets, their lines
+/// and cartons, and the event ledger every operation appends to. Later versions only append
+/// tables and columns, so an older replica opens and upgrades in place.
 ///
 /// Every row a van may see carries its `route`: the depot's scope policy serves and accepts a
 /// van's rows by that column.
@@ -20,7 +21,7 @@ public enum RouteSchema {
 
     public static let current: Schema = {
         do {
-            return try Schema(version: 2, tables: [
+            return try Schema(version: 3, tables: [
                 TableSchema("customers", key: "code", kind: .record, columns: [
                     ColumnSchema("route", .text),
                     ColumnSchema("name", .text),
@@ -47,6 +48,15 @@ public enum RouteSchema {
                     ColumnSchema("device", .text),
                     ColumnSchema("at", .text),
                     ColumnSchema("ref", .text),
+                    // Version 3: what route operations record (see `EventKind`).
+                    ColumnSchema("day", .text),
+                    ColumnSchema("product", .text),
+                    ColumnSchema("qty", .integer),
+                    ColumnSchema("due", .integer),
+                    ColumnSchema("reason", .text),
+                    ColumnSchema("note", .text),
+                    ColumnSchema("detail", .text),
+                    ColumnSchema("hash", .text),
                 ]),
                 // One row per ticket line, keyed "TICKET/LINE". Deletable: a corrected manifest
                 // may drop a line of a ticket no device has touched.

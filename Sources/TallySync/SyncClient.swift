@@ -109,6 +109,14 @@ public struct SyncClient: Sendable {
         try Self.local { try replica.ownChangeCount(after: ack()) }
     }
 
+    /// Blobs (signature images, slips) stored since the last offer to the depot.
+    public func pendingBlobs() throws(SyncError) -> Int {
+        try Self.local {
+            let mark = try replica.setting(SyncSettings.blobMark).flatMap(Int64.init) ?? 0
+            return try replica.blobs(after: mark, limit: Int.max).count
+        }
+    }
+
     func ack() throws(ReplicaError) -> UInt64 {
         try replica.setting(SyncSettings.ack).flatMap(UInt64.init) ?? 0
     }

@@ -61,6 +61,12 @@ extension Replica {
 
 /// Hex forms of SHA-256 hashes.
 public enum BlobHash {
+    /// SHA-256 of bytes.
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+
+    /// SHA-256 of bytes in lowercase hex: how rows name blobs.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String { hex(sha256(bytes)) }
+
     public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     public static func bytes(_ hex: String) -> [UInt8]? {

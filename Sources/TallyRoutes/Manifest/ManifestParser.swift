@@ -101,7 +101,8 @@ extension Manifest {
         return Manifest(tickets: tickets)
     }
 
-    static func isDate(_ s: String) -> Bool {
+    /// A calendar date like 2026-11-28.
+    public static func isDate(_ s: String) -> Bool {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withFullDate]
         guard s.count == 10, let d = f.date(from: s) else { return false }

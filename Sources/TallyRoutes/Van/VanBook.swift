@@ -2,8 +2,10 @@ import Foundation
 import TallyReplica
 
 /// A van's working day on its own replica, offline: reading the day's tickets and recording
-/// what happens at each shop. Every method checks its rule first and, when it refuses, changes
+/// what happens at each shop. Every method checks its rules first and, when it refuses, changes
 /// nothing.
+///
+/// The working day is the earliest manifest date of this route that this van has not closed.
 public struct VanBook: Sendable {
     public let replica: Replica
     /// The device name events are recorded under.
@@ -20,156 +22,194 @@ public struct VanBook: Sendable {
 
     /// Opens the book of a joined replica: device and route come from the join.
     public static func joined(_ replica: Replica, clock: any WallClock = SystemWallClock()) throws -> VanBook {
-        guard let device = try replica.setting("sync.device"), let route = try replica.setting("sync.scope") else {
+        guard let device = try replica.setting("sync.device"), let route = try replica.setting("sync.scope"),
+              try replica.setting("sync.role") ?? "van" == "van" else {
             throw VanError.refused("\(replica.path) is not a van's replica; join the depot first with `tally join URL --credential TOKEN --replica \(replica.path)`")
         }
-        return VanBook(replica: replica, device: device, route: route, clock: clock)
+        let book = VanBook(replica: replica, device: device, route: route, clock: clock)
+        try book.prepareIndexes()
+        return book
     }
 
-    var now: String {
+    /// Local indexes for the lookups every command makes (not replicated).
+    public func prepareIndexes() throws {
+        for (table, column) in [("events", "ticket"), ("events", "kind"), ("events", "day"), ("tickets", "route"),
+                                ("ticket_lines", "ticket"), ("cartons", "ticket")] {
+            try replica.ensureIndex(table, column: column)
+        }
+    }
+
+    // MARK: - Time
+
+    var nowMilliseconds: UInt64 { clock.nowMilliseconds() }
+
+    /// Now, as recorded in events: ISO-8601 in Beijing time.
+    var now: String { Self.timestamp(nowMilliseconds) }
+
+    static func timestamp(_ ms: UInt64) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        return f.string(from: Date(timeIntervalSince1970: Double(clock.nowMilliseconds()) / 1000))
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
-    // MARK: - Reading the day
+    static func milliseconds(_ iso: String) -> UInt64? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: iso).map { UInt64(max(0, $0.timeIntervalSince1970 * 1000)) }
+    }
+
+    // MARK: - The working day
+
+    /// The day this van is working: the earliest manifest date of the route it has not closed.
+    /// Nil when there are no tickets at all.
+    public func workingDay() throws -> WorkingDay? {
+        let dates = Set(try routeTickets().compactMap { $0["date"].text })
+        guard !dates.isEmpty else { return nil }
+        let closed = Set(try DayLedger(replica.rows("events", where: "kind", is: .text(EventKind.closeDay.rawValue)))
+            .active.filter { $0.device == device && $0.route == route }.map(\.day))
+        if let open = dates.sorted().first(where: { !closed.contains($0) }) { return WorkingDay(date: open, closed: false) }
+        return WorkingDay(date: dates.max()!, closed: true)  // safe: dates is not empty
+    }
+
+    /// The working day, refusing when there is none or it is closed: for commands that record.
+    func openDay() throws -> String {
+        guard let day = try workingDay() else {
+            throw VanError.refused("there are no tickets for route \(route) on this handheld; sync with the depot to load today's manifest")
+        }
+        guard !day.closed else {
+            throw VanError.refused("the day \(day.date) is closed on this handheld and nothing more can be recorded for it; sync to load the next day's manifest")
+        }
+        return day.date
+    }
+
+    // MARK: - Reading
+
+    func routeTickets() throws -> [Row] { try replica.rows("tickets", where: "route", is: .text(route)) }
+
+    func dayTickets(_ day: String) throws -> [Row] {
+        try routeTickets().filter { $0["date"].text == day }
+            .sorted { ($0["stop"].integer ?? 0, $0.key) < ($1["stop"].integer ?? 0, $1.key) }
+    }
+
+    func ticketRow(_ ticket: String) throws -> Row {
+        guard let t = try replica.row("tickets", key: ticket), t.isLive, t["route"].text == route else { throw unknownTicket(ticket) }
+        return t
+    }
+
+    /// Every entry of the day for this route, voids applied.
+    public func dayLedger(_ day: String) throws -> DayLedger {
+        DayLedger(try replica.rows("events", where: "day", is: .text(day)).filter { $0["route"].text == route })
+    }
+
+    func ticketLedger(_ ticket: String) throws -> DayLedger {
+        DayLedger(try replica.rows("events", where: "ticket", is: .text(ticket)))
+    }
 
     /// Today's tickets of this route in stop order.
     public func tickets() throws -> [TicketView] {
-        let scanned = try scannedCodes()
-        var cartonsOf: [String: [String]] = [:]
-        for c in try replica.rows("cartons") where c["route"].text == route {
-            if let t = c["ticket"].text { cartonsOf[t, default: []].append(c.key) }
+        guard let day = try workingDay() else { return [] }
+        let ledger = try dayLedger(day.date)
+        var scanned: [String: Int] = [:]
+        for e in ledger.active(.scan) { scanned[e.ticket ?? "", default: 0] += 1 }
+        var byTicket: [String: [VanEvent]] = [:]
+        for e in ledger.active where e.kind == EventKind.deliver.rawValue || e.kind == EventKind.refuse.rawValue {
+            byTicket[e.ticket ?? "", default: []].append(e)
         }
         var names: [String: String] = [:]
-        for c in try replica.rows("customers") { names[c.key] = c["name"].text }
-        return try replica.rows("tickets").filter { $0["route"].text == route }.map { t in
-            let codes = cartonsOf[t.key] ?? []
-            return TicketView(ticket: t.key, stop: Int(t["stop"].integer ?? 0), customer: t["customer"].text ?? "",
-                              customerName: names[t["customer"].text ?? ""] ?? "", payment: t["payment"].text ?? "",
-                              amountDue: Money(minorUnits: t["amount_due"].integer ?? 0).description,
-                              status: t["status"].text ?? "", promisedBy: t["promised_by"].text,
-                              cartonsScanned: codes.filter { scanned[$0] != nil }.count, cartonsExpected: codes.count)
-        }.sorted { ($0.stop, $0.ticket) < ($1.stop, $1.ticket) }
+        return try dayTickets(day.date).map { t in
+            let customer = t["customer"].text ?? ""
+            if names[customer] == nil { names[customer] = try replica.row("customers", key: customer)?["name"].text ?? "" }
+            return view(t, name: names[customer] ?? "", events: byTicket[t.key] ?? [], scanned: scanned[t.key] ?? 0)
+        }
     }
 
-    /// One ticket with its lines and which cartons are scanned.
-    public func show(_ ticket: String) throws -> (TicketView, [LineView]) {
-        guard let view = try tickets().first(where: { $0.ticket == ticket }) else { throw unknownTicket(ticket) }
-        let scanned = try scannedCodes()
-        var codesByProduct: [String: [String]] = [:]
-        for c in try replica.rows("cartons") where c["ticket"].text == ticket {
-            codesByProduct[c["product_code"].text ?? "", default: []].append(c.key)
+    func view(_ t: Row, name: String, events: [VanEvent], scanned: Int) -> TicketView {
+        let delivered = events.first { $0.kind == EventKind.deliver.rawValue }
+        let refused = events.first { $0.kind == EventKind.refuse.rawValue }
+        let column = t["status"].text ?? ""
+        let status: String
+        switch (delivered, refused) {
+        case (.some, .some): status = "delivered|refused"
+        case (.some, nil): status = "delivered"
+        case (nil, .some): status = "refused"
+        case (nil, nil): status = column == "delivered" ? "delivery voided" : column
         }
-        let lines = try replica.rows("ticket_lines").filter { $0["ticket"].text == ticket }
-            .sorted { ($0["line_no"].integer ?? 0) < ($1["line_no"].integer ?? 0) }
-            .map { l in
-                let product = l["product_code"].text ?? ""
-                let codes = codesByProduct[product] ?? []
-                return LineView(product: product, name: l["product_name"].text ?? "", quantity: Int(l["quantity"].integer ?? 0),
-                                unitPrice: Money(minorUnits: l["unit_price"].integer ?? 0).description,
-                                scanned: codes.filter { scanned[$0] != nil }.count)
-            }
+        return TicketView(ticket: t.key, day: t["date"].text ?? "", stop: Int(t["stop"].integer ?? 0), customer: t["customer"].text ?? "",
+                          customerName: name, payment: t["payment"].text ?? "",
+                          amountDue: Money(minorUnits: t["amount_due"].integer ?? 0), status: status,
+                          promisedBy: t["promised_by"].text,
+                          cashCollected: delivered?.amount, cartonsScanned: scanned,
+                          cartonsExpected: Int(t["cartons"].integer ?? 0))
+    }
+
+    /// One ticket with its lines and how many of each line's cartons are scanned.
+    public func show(_ ticket: String) throws -> (TicketView, [LineView]) {
+        let t = try ticketRow(ticket)
+        let ledger = try ticketLedger(ticket)
+        let scans = ledger.active(.scan, ticket: ticket)
+        var scannedByProduct: [String: Int] = [:]
+        for s in scans { scannedByProduct[s.product ?? "", default: 0] += 1 }
+        let name = try replica.row("customers", key: t["customer"].text ?? "")?["name"].text ?? ""
+        let view = view(t, name: name, events: ledger.active.filter { $0.kind == EventKind.deliver.rawValue || $0.kind == EventKind.refuse.rawValue },
+                        scanned: scans.count)
+        var remaining = scannedByProduct
+        let lines = try ticketLines(ticket).map { l in
+            let product = l["product_code"].text ?? ""
+            let quantity = Int(l["quantity"].integer ?? 0)
+            let here = min(quantity, remaining[product] ?? 0)
+            remaining[product, default: 0] -= here
+            return LineView(product: product, name: l["product_name"].text ?? "", quantity: quantity,
+                            unitPrice: Money(minorUnits: l["unit_price"].integer ?? 0), scanned: here)
+        }
         return (view, lines)
     }
 
-    // MARK: - Scanning
-
-    /// Checks every code against the ticket and records the accepted ones, all or nothing:
-    /// a code on another ticket or unknown refuses the whole scan, naming the problem; a code
-    /// already scanned is reported and not counted twice.
-    public func scan(_ ticket: String, codes: [String]) throws -> [ScanOutcome] {
-        guard let t = try replica.row("tickets", key: ticket), t.isLive, t["route"].text == route else { throw unknownTicket(ticket) }
-        let scanned = try scannedCodes()
-        var outcomes: [ScanOutcome] = []
-        var seen = Set<String>()
-        for raw in codes {
-            let code = raw.trimmingCharacters(in: .whitespaces)
-            if !seen.insert(code).inserted || scanned[code] != nil {
-                outcomes.append(ScanOutcome(code: code, result: .alreadyScanned, detail: "already scanned; not counted twice"))
-                continue
-            }
-            guard let carton = try replica.row("cartons", key: code), carton.isLive else {
-                outcomes.append(ScanOutcome(code: code, result: .unknown, detail: "is on no ticket of today's manifest; set this carton aside and call the depot"))
-                continue
-            }
-            let owner = carton["ticket"].text ?? ""
-            if owner != ticket {
-                let other = try replica.row("tickets", key: owner)
-                let shop = try other.flatMap { try replica.row("customers", key: $0["customer"].text ?? "")?["name"].text } ?? ""
-                outcomes.append(ScanOutcome(code: code, result: .wrongTicket,
-                                            detail: "belongs to ticket \(owner) (\(shop), customer \(other?["customer"].text ?? "?")), not to \(ticket): do not hand it over here"))
-                continue
-            }
-            outcomes.append(ScanOutcome(code: code, result: .accepted, detail: "ok"))
-        }
-        let refused = outcomes.filter { $0.result == .wrongTicket || $0.result == .unknown }
-        if !refused.isEmpty { throw VanError.scanRefused(refused) }
-        let at = now
-        try replica.write { tx in
-            for o in outcomes where o.result == .accepted {
-                try tx.insert("events", key: "scan:\(device):\(o.code)",
-                              ["route": .text(route), "ticket": .text(ticket), "kind": "scan", "amount": 0,
-                               "device": .text(device), "at": .text(at), "ref": .text(o.code)])
-            }
-        }
-        return outcomes
+    func ticketLines(_ ticket: String) throws -> [Row] {
+        try replica.rows("ticket_lines", where: "ticket", is: .text(ticket)).sorted { ($0["line_no"].integer ?? 0) < ($1["line_no"].integer ?? 0) }
     }
 
-    /// Carton code → the ticket it was scanned for.
-    func scannedCodes() throws -> [String: String] {
-        var out: [String: String] = [:]
-        for e in try replica.rows("events") where e["kind"].text == "scan" {
-            if let code = e["ref"].text { out[code] = e["ticket"].text ?? "" }
-        }
-        return out
+    /// The day's ledger entries of this route, voided ones marked, in time order.
+    public func events() throws -> [VanEvent] {
+        guard let day = try workingDay() else { return [] }
+        return try dayLedger(day.date).all
     }
 
     func unknownTicket(_ ticket: String) -> VanError {
-        .refused("there is no ticket \(ticket) on route \(route) today; `tally van tickets` lists them")
+        .refused("there is no ticket \(ticket) on route \(route); `tally van tickets` lists today's tickets")
     }
-}
 
-/// A ticket as the van sees it.
-public struct TicketView: Sendable, Codable, Equatable {
-    public var ticket: String
-    public var stop: Int
-    public var customer: String
-    public var customerName: String
-    public var payment: String
-    public var amountDue: String
-    public var status: String
-    public var promisedBy: String?
-    public var cartonsScanned: Int
-    public var cartonsExpected: Int
-}
+    // MARK: - Recording
 
-public struct LineView: Sendable, Codable, Equatable {
-    public var product: String
-    public var name: String
-    public var quantity: Int
-    public var unitPrice: String
-    public var scanned: Int
-}
-
-public struct ScanOutcome: Sendable, Codable, Equatable {
-    public enum Result: String, Sendable, Codable { case accepted, alreadyScanned = "already_scanned", wrongTicket = "wrong_ticket", unknown }
-    public var code: String
-    public var result: Result
-    public var detail: String
-}
-
-/// A van command refused: what happened and what to do.
-public enum VanError: Error, Sendable, Equatable, CustomStringConvertible {
-    case refused(String)
-    case scanRefused([ScanOutcome])
-
-    public var description: String {
-        switch self {
-        case .refused(let s): s
-        case .scanRefused(let o):
-            "nothing was recorded: " + o.map { "carton \($0.code) \($0.detail)" }.joined(separator: "; ")
+    /// A new entry's id: `DEVICE/KIND/SUBJECT`, with `#2`, `#3`... when the subject repeats
+    /// (a delivery made again after a void). Only this device writes ids under its name.
+    func newEventID(_ tx: WriteTransaction, _ kind: EventKind, _ subject: String) throws -> String {
+        let base = "\(device)/\(kind.rawValue)/\(subject)"
+        var id = base
+        var n = 1
+        while try tx.row("events", key: id) != nil {
+            n += 1
+            id = "\(base)#\(n)"
         }
+        return id
     }
+
+    /// Appends an entry with the common columns filled in; returns its id.
+    @discardableResult
+    func record(_ tx: WriteTransaction, _ kind: EventKind, subject: String, day: String, at: String, ticket: String? = nil,
+                _ values: [String: Value] = [:]) throws -> String {
+        let id = try newEventID(tx, kind, subject)
+        var row: [String: Value] = ["route": .text(route), "kind": .text(kind.rawValue), "device": .text(device), "at": .text(at),
+                                    "day": .text(day), "amount": 0]
+        if let ticket { row["ticket"] = .text(ticket) }
+        for (k, v) in values { row[k] = v }
+        try tx.insert("events", key: id, row)
+        return id
+    }
+}
+
+/// The day a van is working, and whether it has been closed.
+public struct WorkingDay: Sendable, Codable, Equatable {
+    public var date: String
+    public var closed: Bool
 }

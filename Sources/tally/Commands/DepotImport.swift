@@ -33,3 +33,27 @@ struct DepotImportManifest: TallyCommand {
             + (s.written == 0 ? "nothing new (already imported)" : "\(s.written) tickets written, \(s.unchanged) unchanged, \(s.changes) changes"))
     }
 }
+
+struct DepotSampleManifest: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample-manifest",
+        abstract: "Print a made-up manifest to try Tally with (Chinese shops, tobacco cartons).",
+        discussion: "The same arguments always print the same file. Example: tally depot sample-manifest --date 2026-11-29 > manifest.csv")
+
+    @Option(help: "The delivery date, like 2026-11-29.")
+    var date: String
+    @Option(help: "Route names, comma-separated.")
+    var routes = "R01,R02,R03"
+    @Option(help: "Tickets per route.")
+    var tickets = 30
+    @Option(help: "Seed for the made-up content.")
+    var seed: UInt64 = 1
+
+    func execute() throws {
+        guard Manifest.isDate(date) else { throw ValidationError("'\(date)' is not a date like 2026-11-29") }
+        guard (1...5000).contains(tickets) else { throw ValidationError("--tickets must be between 1 and 5000") }
+        let names = routes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValidationError("give at least one route with --routes") }
+        FileHandle.standardOutput.write(Data(SampleManifest(date: date, routes: names, ticketsPerRoute: tickets, seed: seed).csv().utf8))
+    }
+}

@@ -13,8 +13,9 @@ struct TextTable {
 
     mutating func add(_ row: [String]) { rows.append(row) }
 
-    func render() -> String {
-        var widths = headers.map(displayWidth)
+    /// The table; without `header`, rows only (a label/value list).
+    func render(header: Bool = true) -> String {
+        var widths = header ? headers.map(displayWidth) : headers.map { _ in 0 }
         for r in rows {
             for (i, cell) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(cell)) }
         }
@@ -24,7 +25,7 @@ struct TextTable {
                 return rightAligned.contains(i) ? pad + cell : cell + pad
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }
-        var out = [line(headers), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")]
+        var out = header ? [line(headers), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")] : []
         out += rows.map(line)
         return out.joined(separator: "\n")
     }

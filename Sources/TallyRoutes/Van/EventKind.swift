@@ -1,0 +1,45 @@
+/// What an entry of the event ledger records. The raw value is stored in `events.kind`.
+///
+/// Every entry is immutable; a mistake is corrected by a `void` that names the entry, never by
+/// changing it.
+public enum EventKind: String, Sendable, Codable, CaseIterable {
+    /// A carton code checked against its ticket (`ref` = code, `product`).
+    case scan
+    /// The count of what was loaded before leaving (`qty` = cartons, `detail` = counts per product).
+    case loadOut = "load_out"
+    /// The pre-trip vehicle check (`reason` = ok or fault, `note` = the fault).
+    case vehicleCheck = "vehicle_check"
+    /// A driving-log entry (`qty` = odometer in km, `note`).
+    case odometer
+    /// A handover: goods and money both settled, signed (`amount` = cash collected, `due` = value
+    /// of the goods handed over, `detail` = the bound content, `hash` = its SHA-256, `ref` = the
+    /// signature image's SHA-256).
+    case deliver
+    /// A refusal at the shop (`reason` = code, `note`).
+    case refuse
+    /// Goods taken back after delivery (`product`, `qty`, `due` = credit, `amount` = cash paid
+    /// back on a cash ticket, `reason` = code).
+    case `return`
+    /// A compensating entry (`ref` = the voided entry, `note` = why).
+    case void
+    /// Cash paid in at the bank (`amount`, `ref` = bank reference, `hash` = slip image).
+    case deposit
+    /// The van's day summary (`detail` = the summary as JSON).
+    case closeDay = "close_day"
+
+    /// How the entry reads in a list.
+    public var label: String {
+        switch self {
+        case .scan: "scan 扫码"
+        case .loadOut: "load-out 装车"
+        case .vehicleCheck: "vehicle check 车检"
+        case .odometer: "driving log 行车记录"
+        case .deliver: "delivery 交付"
+        case .refuse: "refusal 拒收"
+        case .return: "return 退货"
+        case .void: "void 作废"
+        case .deposit: "deposit 存款"
+        case .closeDay: "day close 日结"
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import TallyReplica
+
+/// What a delivery binds together: the ticket's content as handed over, the money and the
+/// signature. Its canonical JSON is stored in the `deliver` entry's `detail` and its SHA-256 in
+/// `hash`, so a receipt can later prove that none of it changed.
+public struct Handover: Sendable, Codable, Equatable {
+    public struct Line: Sendable, Codable, Equatable {
+        public var product: String
+        public var name: String
+        public var ordered: Int
+        public var delivered: Int
+        public var short: Int
+        public var unitPrice: Money
+    }
+
+    public var ticket: String
+    public var day: String
+    public var route: String
+    public var customer: String
+    public var customerName: String
+    public var payment: String
+    public var lines: [Line]
+    /// Value of the goods handed over: ordered less shortages.
+    public var value: Money
+    /// Cash collected (zero for electronic payment).
+    public var cash: Money
+    /// Why less cash than the value was collected.
+    public var partialReason: String?
+    public var signer: String?
+    /// SHA-256 of the signature image.
+    public var signature: String
+    public var device: String
+    public var at: String
+    public var promisedBy: String?
+    /// Handed over after the promised time.
+    public var late: Bool
+
+    /// The exact bytes that are hashed and stored: sorted keys, no whitespace, UTF-8.
+    public func canonicalJSON() -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a value of plain strings, integers and booleans cannot fail.
+        return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    public static func hash(of json: String) -> String { BlobHash.sha256Hex(Array(json.utf8)) }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import TallyReplica
+
+/// The proof of a delivery: what was handed over, for how much, signed by whom, and whether
+/// all of it still checks out.
+public struct Receipt: Sendable, Codable, Equatable {
+    public struct Check: Sendable, Codable, Equatable {
+        public var check: String
+        public var ok: Bool
+        public var detail: String
+    }
+
+    public var event: String
+    public var handover: Handover
+    public var hash: String
+    /// Returns recorded against the delivery since.
+    public var returns: [VanEvent]
+    /// Filled in when verification was asked for.
+    public var checks: [Check]?
+    public var verified: Bool? { checks.map { $0.allSatisfy(\.ok) } }
+}
+
+extension VanBook {
+    /// The receipt of a ticket's delivery; with `verify`, every binding is checked again: the
+    /// entry's hash, its amounts, the ticket's content now, and the signature image.
+    public func receipt(_ ticket: String, verify: Bool) throws -> Receipt {
+        let t = try ticketRow(ticket)
+        let ledger = try ticketLedger(ticket)
+        guard let d = ledger.active(.deliver, ticket: ticket).first else {
+            if let r = ledger.active(.refuse, ticket: ticket).first {
+                throw VanError.refused("ticket \(ticket) was refused (\(r.reason ?? "")), so it has no receipt")
+            }
+            throw VanError.refused("ticket \(ticket) has not been delivered yet, so it has no receipt")
+        }
+        guard let detail = d.detail, let handover = try? JSONDecoder().decode(Handover.self, from: Data(detail.utf8)) else {
+            throw VanError.refused("delivery \(d.id) has no readable handover content: the entry is damaged; tell the depot")
+        }
+        var receipt = Receipt(event: d.id, handover: handover, hash: d.hash ?? "", returns: ledger.active(.return, ticket: ticket), checks: nil)
+        guard verify else { return receipt }
+
+        var checks: [Receipt.Check] = []
+        let actual = Handover.hash(of: detail)
+        checks.append(.init(check: "hash", ok: actual == d.hash,
+                            detail: actual == d.hash ? "the handover content hashes to \(actual.prefix(16))…" : "the content hashes to \(actual.prefix(16))…, not the recorded \((d.hash ?? "").prefix(16))…: it was altered"))
+        let entryOK = d.amount == handover.cash && d.due == handover.value && d.ref == handover.signature && d.ticket == handover.ticket && d.device == handover.device
+        checks.append(.init(check: "amounts", ok: entryOK,
+                            detail: entryOK ? "cash \(handover.cash) of \(handover.value) as bound" : "the entry's amounts (cash \(d.amount), value \(d.due)) differ from the handover it binds"))
+        var differences: [String] = []
+        if t["customer"].text != handover.customer { differences.append("customer is now \(t["customer"].text ?? "?")") }
+        if t["payment"].text != handover.payment { differences.append("payment is now \(t["payment"].text ?? "?")") }
+        let lines = try ticketLines(ticket)
+        if lines.count != handover.lines.count { differences.append("the ticket now has \(lines.count) lines, \(handover.lines.count) were handed over") }
+        for (l, h) in zip(lines, handover.lines) {
+            if l["product_code"].text != h.product || Int(l["quantity"].integer ?? -1) != h.ordered || l["unit_price"].integer != h.unitPrice.minorUnits {
+                differences.append("line \(l["line_no"].integer ?? 0) is now \(l["product_code"].text ?? "?") × \(l["quantity"].integer ?? 0) at \(Money(minorUnits: l["unit_price"].integer ?? 0)), was \(h.product) × \(h.ordered) at \(h.unitPrice)")
+            }
+        }
+        checks.append(.init(check: "ticket", ok: differences.isEmpty,
+                            detail: differences.isEmpty ? "the ticket still reads as handed over" : "the ticket changed after the handover: " + differences.joined(separator: "; ")))
+        if let image = try replica.blob(handover.signature) {
+            let ok = BlobHash.sha256Hex(image) == handover.signature
+            checks.append(.init(check: "signature", ok: ok, detail: ok ? "signature image held, \(image.count) bytes, hash matches" : "the stored signature image does not match its hash"))
+        } else {
+            checks.append(.init(check: "signature", ok: false, detail: "the signature image \(handover.signature.prefix(16))… is not held on this device; sync to fetch it"))
+        }
+        receipt.checks = checks
+        return receipt
+    }
+}

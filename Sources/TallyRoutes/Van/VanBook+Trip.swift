@@ -1,0 +1,139 @@
+import Foundation
+import TallyReplica
+
+/// One product of a load-out count.
+public struct LoadCount: Sendable, Codable, Equatable {
+    public var product: String
+    public var name: String
+    public var expected: Int
+    public var counted: Int
+    public var difference: Int { counted - expected }
+}
+
+/// A recorded load-out.
+public struct LoadOutRecord: Sendable, Codable, Equatable {
+    public var event: String
+    public var counts: [LoadCount]
+    public var differences: [LoadCount] { counts.filter { $0.difference != 0 } }
+}
+
+extension VanBook {
+    /// Records the count of what was loaded before leaving. Products not named are counted as
+    /// the manifest says; differences are kept in the entry. The day's tickets become `loaded`.
+    public func loadOut(counts given: [String: Int]) throws -> LoadOutRecord {
+        let day = try openDay()
+        let ledger = try dayLedger(day)
+        if let previous = ledger.active(.loadOut).first(where: { $0.device == device }) {
+            throw VanError.refused("the load-out is already recorded (\(previous.id)); to count again, void it first with `tally van void \(previous.id) --reason TEXT`")
+        }
+        let tickets = try dayTickets(day)
+        var expected: [String: Int] = [:]
+        var names: [String: String] = [:]
+        for t in tickets where t["status"].text != "refused" {
+            for l in try ticketLines(t.key) {
+                let p = l["product_code"].text ?? ""
+                expected[p, default: 0] += Int(l["quantity"].integer ?? 0)
+                names[p] = l["product_name"].text ?? p
+            }
+        }
+        var problems: [String] = []
+        for (p, n) in given.sorted(by: { $0.key < $1.key }) {
+            if expected[p] == nil { problems.append("product \(p) is on no ticket of route \(route) for \(day); check the code") }
+            if n < 0 { problems.append("the count of \(p) cannot be negative") }
+        }
+        if !problems.isEmpty { throw VanError.refused("the load-out was not recorded: " + problems.joined(separator: "; ")) }
+        let counts = expected.keys.sorted().map { p in
+            LoadCount(product: p, name: names[p] ?? p, expected: expected[p] ?? 0, counted: given[p] ?? expected[p] ?? 0)
+        }
+        let detail = Self.json(counts)
+        let differences = counts.filter { $0.difference != 0 }
+        let note = differences.isEmpty ? "as the manifest" : differences.map { "\($0.product) \($0.difference > 0 ? "+" : "")\($0.difference)" }.joined(separator: ", ")
+        let at = now
+        let id = try replica.write { tx in
+            let id = try record(tx, .loadOut, subject: day, day: day, at: at, [
+                "qty": .integer(Int64(counts.reduce(0) { $0 + $1.counted })), "detail": .text(detail), "note": .text(note)])
+            for t in tickets where t["status"].text == "planned" {
+                try tx.update("tickets", key: t.key, ["status": "loaded"])
+            }
+            return id
+        }
+        return LoadOutRecord(event: id, counts: counts)
+    }
+
+    /// Records the pre-trip vehicle check: nil fault means all is well.
+    @discardableResult
+    public func vehicleCheck(fault: String?) throws -> String {
+        let day = try openDay()
+        let fault = fault?.trimmingCharacters(in: .whitespaces)
+        if let fault, fault.isEmpty { throw VanError.refused("describe the fault with --fault TEXT, or record --ok") }
+        let at = now
+        return try replica.write { tx in
+            try record(tx, .vehicleCheck, subject: day, day: day, at: at,
+                       ["reason": .text(fault == nil ? "ok" : "fault"), "note": fault.map(Value.text) ?? .null])
+        }
+    }
+
+    /// Records a driving-log entry. The odometer never goes backwards.
+    @discardableResult
+    public func logOdometer(_ km: Int, note: String?) throws -> String {
+        let day = try openDay()
+        guard km >= 0 else { throw VanError.refused("the odometer reading cannot be negative") }
+        let previous = try DayLedger(replica.rows("events", where: "kind", is: .text(EventKind.odometer.rawValue)))
+            .active.filter { $0.device == device }.max { ($0.qty ?? 0) < ($1.qty ?? 0) }
+        if let previous, let last = previous.qty, Int64(km) < last {
+            throw VanError.refused("\(km) km is below the last reading, \(last) km at \(previous.at); check the odometer")
+        }
+        let note = note?.trimmingCharacters(in: .whitespaces)
+        let at = now
+        return try replica.write { tx in
+            try record(tx, .odometer, subject: day, day: day, at: at,
+                       ["qty": .integer(Int64(km)), "note": note.flatMap { $0.isEmpty ? nil : Value.text($0) } ?? .null])
+        }
+    }
+
+    /// Records cash paid in at the bank. Never more than the cash on hand; a bank reference is
+    /// recorded once.
+    @discardableResult
+    public func deposit(_ amount: Money, bankRef: String, slip: [UInt8]? = nil) throws -> String {
+        let day = try openDay()
+        let ref = bankRef.trimmingCharacters(in: .whitespaces)
+        guard amount > .zero else { throw VanError.refused("a deposit must be more than 0.00") }
+        guard !ref.isEmpty else { throw VanError.refused("give the bank's reference for the deposit with --bank-ref REF") }
+        let ledger = try dayLedger(day)
+        if let same = ledger.active(.deposit).first(where: { $0.ref == ref }) {
+            throw VanError.refused("bank reference \(ref) is already recorded (\(same.id), \(same.amount)); a deposit is recorded once")
+        }
+        let cash = CashPosition(ledger, device: device)
+        guard amount <= cash.onHand else {
+            throw VanError.refused("\(amount) is more than the \(cash.onHand) cash on hand (collected \(cash.collected), paid back \(cash.paidBack), deposited \(cash.deposited)); check the amount")
+        }
+        if let slip, slip.isEmpty { throw VanError.refused("the deposit slip image is empty; photograph it again") }
+        let at = now
+        return try replica.write { tx in
+            let slipHash = try slip.map { try tx.putBlob($0) }
+            return try record(tx, .deposit, subject: ref, day: day, at: at,
+                              ["amount": .integer(amount.minorUnits), "ref": .text(ref), "hash": slipHash.map(Value.text) ?? .null])
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? e.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+}
+
+/// Cash a device holds for a day, from its active entries.
+public struct CashPosition: Sendable, Codable, Equatable {
+    public var collected: Money
+    public var paidBack: Money
+    public var deposited: Money
+    public var onHand: Money { collected - paidBack - deposited }
+
+    public init(_ ledger: DayLedger, device: String) {
+        let mine = ledger.active.filter { $0.device == device }
+        collected = mine.filter { $0.kind == EventKind.deliver.rawValue }.reduce(.zero) { $0 + $1.amount }
+        paidBack = mine.filter { $0.kind == EventKind.return.rawValue }.reduce(.zero) { $0 + $1.amount }
+        deposited = mine.filter { $0.kind == EventKind.deposit.rawValue }.reduce(.zero) { $0 + $1.amount }
+    }
+}

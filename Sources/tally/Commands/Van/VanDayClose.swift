@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import TallyReplica
+import TallyRoutes
+import TallySync
+
+struct VanSummary: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "summary", abstract: "The day so far: a trial of the day-close summary; records nothing.")
+    @OptionGroup var van: VanOptions
+
+    func execute() throws {
+        let s = try van.book().daySummary()
+        if van.json { try Console.json(s); return }
+        Console.out(DaySummaryText.render(s))
+    }
+}
+
+struct VanCloseDay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "close-day", abstract: "Close the day: refused while anything is unsynced; records and sends the day summary.",
+        discussion: "Run `tally sync` first. After closing, nothing more is recorded for the day; the summary goes to the depot at once when it can be reached, else with the next sync.")
+    @OptionGroup var van: VanOptions
+
+    func run() async throws {
+        do {
+            let book = try van.book()
+            let client = try SyncClient(replica: book.replica, logger: cliLogger)
+            let unsynced = Unsynced(changes: try client.pending(), blobs: try client.pendingBlobs())
+            let (id, s) = try book.closeDay(unsynced: unsynced)
+            var sent = false
+            do {
+                _ = try await client.sync()
+                sent = true
+            } catch {
+                // Closed all the same: the summary waits on the handheld for the next sync.
+            }
+            if van.json {
+                struct Closed: Encodable { var event: String; var summary: DaySummary; var sentToDepot: Bool }
+                try Console.json(Closed(event: id, summary: s, sentToDepot: sent))
+                return
+            }
+            Console.out(DaySummaryText.render(s))
+            Console.out("\nday \(s.day) closed, recorded as \(id); "
+                + (sent ? "the summary is at the depot" : "the depot is unreachable, so the summary will go with the next `tally sync`"))
+        } catch let e as SyncError {
+            Console.err("tally: \(e.description)")
+            throw ExitCode(1)
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+/// The day summary as a driver and an accountant read it.
+enum DaySummaryText {
+    static func render(_ s: DaySummary) -> String {
+        var t = TextTable(["", ""], rightAligned: [1])
+        t.add(["tickets 票数", String(s.tickets)])
+        t.add(["delivered 已交付", String(s.delivered)])
+        t.add(["refused 拒收", String(s.refused)])
+        t.add(["open 未处理", String(s.open.count)])
+        t.add(["returns 退货", "\(s.returns) (\(s.cartonsReturned) cartons)"])
+        t.add(["cartons scanned 扫码", "\(s.cartonsScanned)/\(s.cartonsExpected)"])
+        t.add(["cartons short 缺货", String(s.cartonsShort)])
+        t.add(["value delivered 交付金额", s.valueDelivered.description])
+        t.add(["credited 退货冲减", s.credited.description])
+        t.add(["cash due 应收现金", s.cashDue.description])
+        t.add(["cash collected 实收现金", s.cashCollected.description])
+        t.add(["cash paid back 退款", s.cashPaidBack.description])
+        t.add(["deposited 已存银行", s.cashDeposited.description])
+        t.add(["cash on hand 手头现金", s.cashOnHand.description])
+        t.add(["vehicle check 车检", s.vehicleCheck ?? "none"])
+        t.add(["odometer 里程", s.odometerStart.map { "\($0)–\(s.odometerEnd ?? $0) km" } ?? "none"])
+        var out = "day \(s.day), route \(s.route), \(s.device)\n" + t.render(header: false)
+        if !s.explained.isEmpty { out += "\nexplained 已说明:\n" + s.explained.map { "  - \($0)" }.joined(separator: "\n") }
+        out += s.unexplained.isEmpty ? "\nnothing unexplained 无未说明差异" : "\nUNEXPLAINED 未说明:\n" + s.unexplained.map { "  - \($0)" }.joined(separator: "\n")
+        return out
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import TallyReplica
+import TallyRoutes
+
+struct VanLoadOut: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-out", abstract: "Record the count of what was loaded before leaving.",
+        discussion: "Products not named with --count are taken as loaded exactly as the manifest says. Differences are recorded and appear in the day summary.")
+    @Option(help: "Cartons loaded of a product, PRODUCT=QTY; repeat for several products.")
+    var count: [ProductCount] = []
+    @OptionGroup var van: VanOptions
+
+    func execute() throws {
+        let r = try van.book().loadOut(counts: try ProductCount.table(count))
+        if van.json { try Console.json(r); return }
+        var t = TextTable(["product", "name", "manifest", "loaded", "difference"], rightAligned: [2, 3, 4])
+        for c in r.counts { t.add([c.product, c.name, String(c.expected), String(c.counted), c.difference == 0 ? "" : (c.difference > 0 ? "+" : "") + String(c.difference)]) }
+        Console.out(t.render())
+        Console.out(r.differences.isEmpty ? "loaded as the manifest says; recorded as \(r.event)"
+                                          : "\(r.differences.count) difference\(r.differences.count == 1 ? "" : "s") from the manifest recorded as \(r.event)")
+    }
+}
+
+struct VanVehicleCheck: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "vehicle-check", abstract: "Record the pre-trip vehicle check.")
+    @Flag(help: "The vehicle is fit to leave.")
+    var ok = false
+    @Option(help: "What is wrong with the vehicle.")
+    var fault: String?
+    @OptionGroup var van: VanOptions
+
+    func validate() throws {
+        guard ok != (fault != nil) else { throw ValidationError("give either --ok or --fault TEXT") }
+    }
+
+    func execute() throws {
+        let id = try van.book().vehicleCheck(fault: fault)
+        if van.json { try Console.json(["event": id]); return }
+        Console.out(fault.map { "vehicle fault recorded (\($0)) as \(id); tell the depot before leaving" } ?? "vehicle check ok, recorded as \(id)")
+    }
+}
+
+struct VanLog: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "Add a driving-log entry: the odometer reading and a note.")
+    @Option(help: "The odometer reading in whole kilometres.")
+    var odometer: Int
+    @Option(help: "A note (where, why).")
+    var note: String?
+    @OptionGroup var van: VanOptions
+
+    func execute() throws {
+        let id = try van.book().logOdometer(odometer, note: note)
+        if van.json { try Console.json(["event": id]); return }
+        Console.out("odometer \(odometer) km logged as \(id)")
+    }
+}
+
+struct VanDeposit: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "deposit", abstract: "Record cash paid in at the bank.")
+    @Argument(help: "The amount paid in, like 1250.50.", transform: moneyArgument)
+    var amount: Money
+    @Option(name: .customLong("bank-ref"), help: "The bank's reference on the deposit slip.")
+    var bankRef: String
+    @Option(help: "A photo of the deposit slip.")
+    var slip: String?
+    @OptionGroup var van: VanOptions
+
+    func execute() throws {
+        let image = try slip.map { try readImage($0, what: "deposit slip") }
+        let book = try van.book()
+        let id = try book.deposit(amount, bankRef: bankRef, slip: image)
+        if van.json { try Console.json(["event": id]); return }
+        Console.out("deposit of \(amount) (bank ref \(bankRef)) recorded as \(id)")
+    }
+}
+
+struct VanEvents: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Today's entries with their ids (what `tally van void` takes).")
+    @OptionGroup var van: VanOptions
+
+    func execute() throws {
+        let events = try van.book().events()
+        if van.json { try Console.json(events); return }
+        var t = TextTable(["time", "entry", "kind", "ticket", "amount", "detail"], rightAligned: [4])
+        for e in events {
+            let detail = [e.product.map { "\($0)\(e.qty.map { " × \($0)" } ?? "")" }, e.reason, e.note, e.voidedBy.map { "VOIDED by \($0)" },
+                          e.kind == "scan" ? e.ref : nil].compactMap { $0 }.joined(separator: "; ")
+            t.add([String(e.at.dropFirst(11).prefix(5)), e.id, EventKind(rawValue: e.kind)?.label ?? e.kind, e.ticket ?? "",
+                   e.amount == .zero ? "" : e.amount.description, detail])
+        }
+        Console.out(events.isEmpty ? "nothing recorded today yet" : t.render())
+    }
+}

@@ -39,6 +39,7 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible, Co
     public static func < (a: Money, b: Money) -> Bool { a.minorUnits < b.minorUnits }
     public static func + (a: Money, b: Money) -> Money { Money(minorUnits: a.minorUnits + b.minorUnits) }
     public static func - (a: Money, b: Money) -> Money { Money(minorUnits: a.minorUnits - b.minorUnits) }
+    public static func += (a: inout Money, b: Money) { a = a + b }
 
     public init(from decoder: any Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)

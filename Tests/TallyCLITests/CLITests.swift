@@ -14,9 +14,25 @@ import TallyReplica
         #expect(h.stdout.contains("demo"))
     }
 
-    @Test func demoConvergesAndLeavesFilesThatStatusAndMergeRead() throws {
+    /// The main job: a whole route day through a real depot on a loopback port.
+    @Test func demoRunsAWholeDayThatReconciles() throws {
         let dir = try TempDir()
         let demo = try CLI.run("demo", "--keep", dir.path("day"))
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(demo.stdout.contains("Day complete"))
+        #expect(demo.stdout.contains("reconciles to the fen"))
+        #expect(demo.stdout.contains("depot unreachable"))
+        #expect(demo.stdout.contains("do not hand it over here"))
+        #expect(demo.stdout.contains("89 of 89 signature images held"))
+        // The kept files are real: a van's replica reads with the van commands.
+        let tickets = try CLI.run("van", "tickets", "--json", "--replica", dir.path("day/van-01.sqlite"))
+        #expect(tickets.status == 0, "\(tickets.stderr)")
+        #expect(tickets.stdout.contains("T11280001"))
+    }
+
+    @Test func mergeDemoConvergesAndLeavesFilesThatStatusAndMergeRead() throws {
+        let dir = try TempDir()
+        let demo = try CLI.run("demo", "merge", "--keep", dir.path("day"))
         #expect(demo.status == 0, "\(demo.stderr)")
         #expect(demo.stdout.contains("Converged"))
         #expect(demo.stdout.contains("570.50"))

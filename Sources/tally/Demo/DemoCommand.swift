@@ -3,33 +3,75 @@ import Foundation
 import TallyReplica
 import TallyRoutes
 
-struct DemoCommand: TallyCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a simulated day on three replicas and show that they converge.",
-        discussion: "Needs no setup: everything happens in a temporary folder, removed afterwards unless --keep is given.")
+        abstract: "Run a simulated day: a depot, three vans, 90 tickets, offline deliveries, sync and day close.",
+        discussion: "Needs no setup: everything happens in a temporary folder, removed afterwards unless --keep is given.",
+        subcommands: [DemoDayCommand.self, DemoMergeCommand.self],
+        defaultSubcommand: DemoDayCommand.self)
+}
 
-    @Option(help: "Keep the replica files in this folder (created if missing) to inspect them afterwards.")
+/// The demo's folder: a temporary one, or `--keep DIR` emptied of an earlier run.
+struct DemoFolder: ParsableArguments {
+    @Option(help: "Keep the files in this folder (created if missing) to inspect them afterwards.")
     var keep: String?
 
-    @Option(help: "Seed for site ids, so a run can be repeated exactly.")
+    @Option(help: "Seed for the made-up manifest and site ids, so a run can be repeated exactly.")
     var seed: UInt64 = 7
 
-    func execute() throws {
+    func prepare(removing names: [String]) throws -> URL {
         let folder: URL
         if let keep {
             folder = URL(fileURLWithPath: keep)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            for name in DemoDay.deviceNames {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(at: folder.appendingPathComponent("\(name).sqlite\(suffix)")) }
-            }
+            for name in names { try? FileManager.default.removeItem(at: folder.appendingPathComponent(name)) }
         } else {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("tally-demo-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
-        defer { if keep == nil { try? FileManager.default.removeItem(at: folder) } }
-        let converged = try DemoDay(folder: folder, seed: seed).run()
-        if let keep {
+        return folder
+    }
+
+    func cleanUp(_ folder: URL) {
+        if keep == nil { try? FileManager.default.removeItem(at: folder) }
+    }
+}
+
+struct DemoDayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "day",
+        abstract: "A whole route day: depot on a loopback port, three vans working offline, sync, day close (the default).")
+
+    @OptionGroup var folder: DemoFolder
+
+    func run() async throws {
+        do {
+            let dir = try folder.prepare(removing: ["depot", "manifest.csv"] + RouteDayDemo.vans.flatMap { ["\($0.name).sqlite", "\($0.name).sqlite-wal", "\($0.name).sqlite-shm"] })
+            defer { folder.cleanUp(dir) }
+            let ok = try await RouteDayDemo(folder: dir, seed: folder.seed).run()
+            if let keep = folder.keep {
+                Console.out("\nThe files are in \(keep): try `tally van tickets --replica \(keep)/van-01.sqlite` or `tally depot devices --data \(keep)/depot`.")
+            }
+            if !ok { throw ExitCode(2) }
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+struct DemoMergeCommand: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Three replica files edited offline merge in different orders and converge, conflict included.")
+
+    @OptionGroup var folder: DemoFolder
+
+    func execute() throws {
+        let dir = try folder.prepare(removing: MergeDemo.deviceNames.flatMap { ["\($0).sqlite", "\($0).sqlite-wal", "\($0).sqlite-shm"] })
+        defer { folder.cleanUp(dir) }
+        let converged = try MergeDemo(folder: dir, seed: folder.seed).run()
+        if let keep = folder.keep {
             Console.out("\nThe replicas are in \(keep): try `tally replica status \(keep)/depot.sqlite`.")
         }
         if !converged { throw ExitCode(2) }

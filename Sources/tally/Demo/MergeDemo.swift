@@ -2,9 +2,9 @@ import Foundation
 import TallyReplica
 import TallyRoutes
 
-/// The demo's day: a depot and two vans edit offline, concurrently, then merge in different
+/// The merge demo: a depot and two vans edit replica files offline, concurrently, then merge in different
 /// orders with repeated deliveries, and end holding the same state and the same conflict.
-struct DemoDay {
+struct MergeDemo {
     static let deviceNames = ["depot", "van-07", "van-08"]
     /// 2026-11-28 08:00 in Beijing (UTC+8).
     static let dayStart: UInt64 = 1_795_824_000_000

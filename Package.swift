@@ -91,6 +91,11 @@ let package = Package(
             path: "Tools/sync-bench",
             swiftSettings: strict),
         .executableTarget(
+            name: "tally-route-bench",
+            dependencies: ["TallyReplica", "TallyRoutes", .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            path: "Tools/route-bench",
+            swiftSettings: strict),
+        .executableTarget(
             name: "tally-crash-writer",
             dependencies: ["TallyReplica"],
             path: "Tools/crash-writer",

@@ -9,7 +9,7 @@ extension Replica {
     public func rows(_ table: String, where column: String, is value: Value) throws(ReplicaError) -> [Row] {
         try withRead { db, e in
             guard let plan = e.planByName[table] else { throw ReplicaError.schemaMismatch("there is no table '\(table)' in this replica") }
-            return try Self.select(db, plan.schema, where: column, is: value)
+            return try Self.select(db, e, plan.schema, where: column, is: value)
         }
     }
 
@@ -25,12 +25,13 @@ extension Replica {
         }
     }
 
-    static func select(_ db: Database, _ t: TableSchema, where column: String, is value: Value) throws -> [Row] {
+    static func select(_ db: Database, _ e: EngineState, _ t: TableSchema, where column: String, is value: Value) throws -> [Row] {
         guard t.columnIndex(column) != nil else { throw ReplicaError.schemaMismatch("there is no column '\(column)' in table '\(t.name)'") }
         let q = StoreLayout.quote
         let cols = ([q(t.key)] + t.columns.map { q($0.name) } + ["tally_cl"]).joined(separator: ", ")
-        let s = try RawStatement(db, "SELECT \(cols) FROM \(q(t.name)) WHERE \(q(column)) = ? AND tally_cl % 2 = 1 ORDER BY \(q(t.key))")
-        try s.bind(1, value)
+        let s = try e.query(db, "SELECT \(cols) FROM \(q(t.name)) WHERE \(q(column)) = ? AND tally_cl % 2 = 1 ORDER BY \(q(t.key))")
+        defer { s.reset() }
+        s.bind(1, value)
         var out: [Row] = []
         let n = t.columns.count
         while try s.step() {
@@ -60,6 +61,6 @@ extension WriteTransaction {
     /// Live rows whose `column` equals `value`, as this transaction sees them.
     public func rows(_ table: String, where column: String, is value: Value) throws(ReplicaError) -> [Row] {
         guard let plan = engine.planByName[table] else { throw ReplicaError.schemaMismatch("there is no table '\(table)' in this replica") }
-        do { return try Replica.select(db, plan.schema, where: column, is: value) } catch { throw ReplicaError.wrap(error) }
+        do { return try Replica.select(db, engine, plan.schema, where: column, is: value) } catch { throw ReplicaError.wrap(error) }
     }
 }

@@ -18,6 +18,8 @@ public final class WriteTransaction {
                           hlc: HLC(rawValue: c.hlc), site: engine.localSite, seq: c.seq)
         }
     }
+    /// How many changes this transaction has recorded so far (cheap, unlike `changes`).
+    public var changeCount: Int { recorded.count }
     /// The changes recorded so far, in the engine's form (most writers never ask for `changes`).
     private(set) var recorded: [ResolvedChange] = []
 

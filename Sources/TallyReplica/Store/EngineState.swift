@@ -113,7 +113,23 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     }
 
     /// Releases every prepared statement, before the connection closes.
+    /// Statements of column queries (`rows(_:where:is:)`), prepared on first use.
+    private var queries: [String: RawStatement] = [:]
+
+    /// The prepared statement for `sql`, kept for the connection's life.
+    func query(_ db: Database, _ sql: String) throws(ReplicaError) -> RawStatement {
+        if let s = queries[sql] {
+            s.reset()
+            return s
+        }
+        let s = try RawStatement(db, sql)
+        queries[sql] = s
+        return s
+    }
+
     func finalizeStatements() {
+        for s in queries.values { s.finalize() }
+        queries = [:]
         for s in [insertLog, logExists, updateSiteSeq, insertSite, setMeta, selectConflict, upsertConflict, deleteConflict,
                   insertViolation, deleteViolation, dataVersionQuery] { s.finalize() }
         for p in plans { for s in [p.select, p.store, p.insertNew] { s.finalize() } }

@@ -29,7 +29,7 @@ public enum ManifestImport {
         for t in manifest.tickets where touched.contains(t.ticket) {
             guard let existing = try replica.row("tickets", key: t.ticket), existing.isLive else { continue }
             keep.insert(t.ticket)
-            if differs(t, existing) {
+            if try differs(t, existing, replica) {
                 refusals.append(.init(line: t.lines[0].line, reason: "ticket \(t.ticket) has already been worked on by a device and cannot be replaced; correct it with a return or an adjustment instead"))
             }
         }
@@ -42,11 +42,11 @@ public enum ManifestImport {
                     summary.unchanged += 1
                     continue
                 }
-                let before = tx.changes.count
+                let before = tx.changeCount
                 try write(t, tx, previousCartons: cartonsOf[t.ticket] ?? [])
-                if tx.changes.count > before { summary.written += 1 } else { summary.unchanged += 1 }
+                if tx.changeCount > before { summary.written += 1 } else { summary.unchanged += 1 }
             }
-            summary.changes = tx.changes.count
+            summary.changes = tx.changeCount
         }
         return summary
     }
@@ -67,8 +67,19 @@ public enum ManifestImport {
          "promised_by": .text(t.promisedBy), "cartons": .integer(Int64(t.cartonCount))]
     }
 
-    static func differs(_ t: ManifestTicket, _ row: Row) -> Bool {
-        ticketValues(t).contains { row[$0.key] != $0.value }
+    /// Does the file's ticket differ from the stored one: its fields, its lines or its cartons?
+    static func differs(_ t: ManifestTicket, _ row: Row, _ replica: Replica) throws -> Bool {
+        if ticketValues(t).contains(where: { row[$0.key] != $0.value }) { return true }
+        let stored = try replica.rows("ticket_lines", where: "ticket", is: .text(t.ticket))
+            .sorted { ($0["line_no"].integer ?? 0) < ($1["line_no"].integer ?? 0) }
+        guard stored.count == t.lines.count else { return true }
+        for (s, l) in zip(stored, t.lines) {
+            if s["product_code"].text != l.productCode || s["product_name"].text != l.productName || s["quantity"].integer != Int64(l.quantity)
+                || s["unit_price"].integer != l.unitPrice.minorUnits || s["box"].integer != Int64(l.box) { return true }
+        }
+        let cartons = try replica.rows("cartons", where: "ticket", is: .text(t.ticket))
+        return Set(cartons.map(\.key)) != Set(t.lines.flatMap(\.cartons))
+            || cartons.contains { c in t.lines.first { $0.cartons.contains(c.key) }?.productCode != c["product_code"].text }
     }
 
     static func write(_ t: ManifestTicket, _ tx: WriteTransaction, previousCartons: [String]) throws {

@@ -75,6 +75,13 @@ extension Manifest {
                 }
             }
             guard problems.count == before, let stop, let payment, let box, let quantity, let price else { continue }
+            // Amounts are Int64 fen: a line or a ticket that would not fit is refused, not wrapped.
+            let (lineAmount, lineOverflow) = price.minorUnits.multipliedReportingOverflow(by: Int64(quantity))
+            let ticketSoFar = ticketIndex[ticket].map { tickets[$0].lines.reduce(Int64(0)) { $0 &+ $1.amount.minorUnits } } ?? 0
+            if lineOverflow || lineAmount > Self.maxTicketAmount || ticketSoFar > Self.maxTicketAmount - lineAmount {
+                problem("the amount of ticket \(ticket) is too large (over \(Money(minorUnits: Self.maxTicketAmount))); check unit_price and quantity")
+                continue
+            }
             let line = ManifestLine(line: r.line, box: box, productCode: product, productName: f("product_name"),
                                     quantity: quantity, unitPrice: price, cartons: cartons)
             let t = ManifestTicket(date: date, route: route, ticket: ticket, stop: stop, customerCode: customer,
@@ -101,17 +108,12 @@ extension Manifest {
         return Manifest(tickets: tickets)
     }
 
-    /// A calendar date like 2026-11-28.
-    public static func isDate(_ s: String) -> Bool {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withFullDate]
-        guard s.count == 10, let d = f.date(from: s) else { return false }
-        return f.string(from: d) == s
-    }
+    /// The largest amount a ticket may carry: far above any real delivery, far below where sums of
+    /// a whole year's tickets could overflow `Int64` fen.
+    public static let maxTicketAmount: Int64 = 100_000_000_000  // 1,000,000,000.00 yuan
 
-    static func isTimeWithOffset(_ s: String) -> Bool {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: s) != nil
-    }
+    /// A calendar date like 2026-11-28.
+    public static func isDate(_ s: String) -> Bool { IsoTime.isDate(s) }
+
+    static func isTimeWithOffset(_ s: String) -> Bool { IsoTime.parse(s) != nil }
 }

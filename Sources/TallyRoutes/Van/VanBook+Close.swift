@@ -122,7 +122,9 @@ extension VanBook {
         for r in returns {
             s.explained.append("ticket \(r.ticket ?? ""): \(r.qty ?? 0) × \(r.product ?? "") returned (\(ReasonCode.named(r.reason ?? "")?.chinese ?? r.reason ?? "")), credit \(r.due)")
         }
-        if s.cashOnHand != .zero {
+        if s.cashOnHand < .zero {
+            s.unexplained.append("cash on hand is \(s.cashOnHand): more was deposited or paid back than collected; tell the accountant")
+        } else if s.cashOnHand != .zero {
             s.unexplained.append("cash on hand \(s.cashOnHand) is not deposited: pay it in and record it with `tally van deposit \(s.cashOnHand) --bank-ref REF`")
         }
         return s

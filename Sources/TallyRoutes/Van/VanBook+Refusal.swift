@@ -59,7 +59,16 @@ extension VanBook {
             throw VanError.refused("\(qty) cartons of \(lines[0].name) (\(product)) cannot be returned: \(delivered) were delivered and \(returned) already returned, so at most \(delivered - returned) can come back")
         }
         let credit = Money(minorUnits: lines[0].unitPrice.minorUnits * Int64(qty))
-        let paidBack = handover.payment == PaymentKind.cash.rawValue ? credit : .zero
+        // Cash goes back only as far as the shop paid cash on this ticket; the rest is a credit.
+        var paidBack = Money.zero
+        if handover.payment == PaymentKind.cash.rawValue {
+            let alreadyBack = ledger.active(.return, ticket: ticket).reduce(Money.zero) { $0 + $1.amount }
+            paidBack = min(credit, max(.zero, handover.cash - alreadyBack))
+            let onHand = CashPosition(try dayLedger(day), device: device).onHand
+            if paidBack > onHand {
+                throw VanError.refused("paying back \(paidBack) for this return needs that much cash on hand, and only \(onHand) is left after deposits; the accountant credits the shop instead: tell the depot")
+            }
+        }
         let at = now
         let id = try replica.write { tx in
             try record(tx, .return, subject: ticket, day: day, at: at, ticket: ticket, [

@@ -100,7 +100,10 @@ extension VanBook {
         guard amount > .zero else { throw VanError.refused("a deposit must be more than 0.00") }
         guard !ref.isEmpty else { throw VanError.refused("give the bank's reference for the deposit with --bank-ref REF") }
         let ledger = try dayLedger(day)
-        if let same = ledger.active(.deposit).first(where: { $0.ref == ref }) {
+        // A bank reference is one paying-in, whatever the day.
+        let deposits = DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.deposit.rawValue))
+            + replica.rows("events", where: "kind", is: .text(EventKind.void.rawValue)))
+        if let same = deposits.active.first(where: { $0.ref == ref }) {
             throw VanError.refused("bank reference \(ref) is already recorded (\(same.id), \(same.amount)); a deposit is recorded once")
         }
         let cash = CashPosition(ledger, device: device)

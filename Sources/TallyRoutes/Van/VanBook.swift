@@ -46,18 +46,9 @@ public struct VanBook: Sendable {
     /// Now, as recorded in events: ISO-8601 in Beijing time.
     var now: String { Self.timestamp(nowMilliseconds) }
 
-    static func timestamp(_ ms: UInt64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    static func timestamp(_ ms: UInt64) -> String { IsoTime.format(ms) }
 
-    static func milliseconds(_ iso: String) -> UInt64? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: iso).map { UInt64(max(0, $0.timeIntervalSince1970 * 1000)) }
-    }
+    static func milliseconds(_ iso: String) -> UInt64? { IsoTime.parse(iso) }
 
     // MARK: - The working day
 

@@ -39,8 +39,7 @@ extension VanBook {
     /// signed. The entry binds the ticket's content, the amount and the signature's hash.
     public func deliver(_ r: DeliveryRequest) throws -> DeliveryRecord {
         let day = try openDay()
-        let t = try ticketRow(r.ticket)
-        guard t["date"].text == day else { throw VanError.refused("ticket \(r.ticket) is for \(t["date"].text ?? "another day"), not today (\(day))") }
+        let t = try ticketRow(r.ticket, on: day)
         let ledger = try ticketLedger(r.ticket)
         if let d = ledger.active(.deliver, ticket: r.ticket).first {
             throw VanError.refused("ticket \(r.ticket) is already delivered (\(d.id) by \(d.device) at \(d.at)); `tally van receipt \(r.ticket)` shows it")

@@ -6,8 +6,7 @@ extension VanBook {
     @discardableResult
     public func refuse(_ ticket: String, reason code: String, note: String? = nil) throws -> String {
         let day = try openDay()
-        let t = try ticketRow(ticket)
-        guard t["date"].text == day else { throw VanError.refused("ticket \(ticket) is for \(t["date"].text ?? "another day"), not today (\(day))") }
+        let t = try ticketRow(ticket, on: day)
         let reason = try Self.reason(code, for: \.refusal, what: "a refusal")
         let note = note?.trimmingCharacters(in: .whitespaces)
         if reason.needsNote && (note ?? "").isEmpty {
@@ -24,7 +23,7 @@ extension VanBook {
         let at = now
         return try replica.write { tx in
             let id = try record(tx, .refuse, subject: ticket, day: day, at: at, ticket: ticket,
-                                ["reason": .text(reason.code), "note": note.flatMap { $0.isEmpty ? nil : Value.text($0) } ?? .null])
+                                ["reason": .text(reason.code), "note": Self.optionalText(note)])
             if try tx.row("tickets", key: ticket)?["status"].text != "refused" {
                 try tx.update("tickets", key: ticket, ["status": "refused"])
             }
@@ -74,7 +73,7 @@ extension VanBook {
             try record(tx, .return, subject: ticket, day: day, at: at, ticket: ticket, [
                 "product": .text(product), "qty": .integer(Int64(qty)), "due": .integer(credit.minorUnits),
                 "amount": .integer(paidBack.minorUnits), "reason": .text(reason.code),
-                "note": note.flatMap { $0.isEmpty ? nil : Value.text($0) } ?? .null])
+                "note": Self.optionalText(note)])
         }
         guard let row = try replica.row("events", key: id) else { throw VanError.refused("the return was not stored; try again") }
         return VanEvent(row)

@@ -7,8 +7,7 @@ extension VanBook {
     /// already scanned is reported and not counted twice.
     public func scan(_ ticket: String, codes: [String]) throws -> [ScanOutcome] {
         let day = try openDay()
-        let t = try ticketRow(ticket)
-        guard t["date"].text == day else { throw VanError.refused("ticket \(ticket) is for \(t["date"].text ?? "another day"), not today (\(day))") }
+        let t = try ticketRow(ticket, on: day)
         let ledger = try ticketLedger(ticket)
         if let done = ledger.active(.deliver, ticket: ticket).first ?? ledger.active(.refuse, ticket: ticket).first {
             throw VanError.refused("ticket \(ticket) is already \(done.kind == "deliver" ? "delivered" : "refused") (\(done.id)); nothing more is scanned for it")

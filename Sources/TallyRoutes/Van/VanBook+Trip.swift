@@ -87,7 +87,7 @@ extension VanBook {
         let at = now
         return try replica.write { tx in
             try record(tx, .odometer, subject: day, day: day, at: at,
-                       ["qty": .integer(Int64(km)), "note": note.flatMap { $0.isEmpty ? nil : Value.text($0) } ?? .null])
+                       ["qty": .integer(Int64(km)), "note": Self.optionalText(note)])
         }
     }
 

@@ -88,6 +88,19 @@ public struct VanBook: Sendable {
         return t
     }
 
+    /// A ticket of this route for the working day; refuses one of another day.
+    func ticketRow(_ ticket: String, on day: String) throws -> Row {
+        let t = try ticketRow(ticket)
+        guard t["date"].text == day else { throw VanError.refused("ticket \(ticket) is for \(t["date"].text ?? "another day"), not today (\(day))") }
+        return t
+    }
+
+    /// A note as stored: trimmed text, or NULL when there is none.
+    static func optionalText(_ s: String?) -> Value {
+        guard let t = s?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return .null }
+        return .text(t)
+    }
+
     /// Every entry of the day for this route, voids applied.
     public func dayLedger(_ day: String) throws -> DayLedger {
         DayLedger(try replica.rows("events", where: "day", is: .text(day)).filter { $0["route"].text == route })

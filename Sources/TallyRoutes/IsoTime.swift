@@ -4,6 +4,13 @@ public enum IsoTime {
     /// Beijing time, the offset entries are written in.
     public static let beijing = 8 * 60
 
+    /// Milliseconds since 1970 as `YYYY-MM-DDTHH:MM:SS.mmm±HH:MM` at `offsetMinutes`: what
+    /// ledger entries record, precise enough to order one device's entries.
+    public static func formatPrecise(_ ms: UInt64, offsetMinutes: Int = beijing) -> String {
+        let s = format(ms, offsetMinutes: offsetMinutes)
+        return String(s.prefix(19)) + "." + pad(Int64(ms % 1000), 3) + String(s.dropFirst(19))
+    }
+
     /// Milliseconds since 1970 as `YYYY-MM-DDTHH:MM:SS±HH:MM` at `offsetMinutes`.
     public static func format(_ ms: UInt64, offsetMinutes: Int = beijing) -> String {
         let seconds = Int64(ms / 1000) + Int64(offsetMinutes) * 60

@@ -135,7 +135,7 @@ import TallyReplica
         let e = try v.event(d.event)
         let detail = try #require(e["detail"].text)
         let signatureHash = BlobHash.sha256Hex(F.signature)
-        #expect(e["kind"] == "deliver" && e["ticket"] == "T0001" && e["day"] == .text(F.day) && e["at"] == .text(F.morning))
+        #expect(e["kind"] == "deliver" && e["ticket"] == "T0001" && e["day"] == .text(F.day) && e["at"] == .text(VanBook.timestamp(F.milliseconds(F.morning))))
         #expect(e["amount"] == .integer(113_000), "amount = cash collected")
         #expect(e["due"] == .integer(113_000), "due = value handed over")
         #expect(e["qty"] == .integer(3))
@@ -152,7 +152,7 @@ import TallyReplica
         let h = d.handover
         #expect(h.ticket == F.t1 && h.day == F.day && h.route == "R07" && h.customer == "C10023" && h.customerName == "张记便利店")
         #expect(h.payment == "cash" && h.value == .yuan(1130) && h.cash == .yuan(1130) && h.partialReason == nil)
-        #expect(h.signer == "张三" && h.signature == signatureHash && h.device == "van-07" && h.at == F.morning)
+        #expect(h.signer == "张三" && h.signature == signatureHash && h.device == "van-07" && h.at == VanBook.timestamp(F.milliseconds(F.morning)))
         #expect(h.lines == [
             Handover.Line(product: F.zhonghua, name: "中华(硬)", ordered: 2, delivered: 2, short: 0, unitPrice: .yuan(450)),
             Handover.Line(product: F.yuxi, name: "玉溪,软", ordered: 1, delivered: 1, short: 0, unitPrice: .yuan(230)),
@@ -186,6 +186,6 @@ import TallyReplica
         try v.scanAll(F.t2)
         v.clock.advance(by: 5 * 3600 * 1000)  // 14:00:00, exactly the promised time: on time
         #expect(try v.book.deliver(request(F.t2, cash: nil)).handover.late == false)
-        #expect(try v.event("van-07/deliver/T0002")["at"] == "2026-11-28T14:00:00+08:00")
+        #expect(try v.event("van-07/deliver/T0002")["at"] == "2026-11-28T14:00:00.000+08:00")
     }
 }

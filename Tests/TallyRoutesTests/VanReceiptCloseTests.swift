@@ -80,7 +80,7 @@ import TallyReplica
         #expect(id == "van-07/close_day/2026-11-28")
         #expect(s == trial, "closing records what the trial showed")
         let e = try v.event(id)
-        #expect(e["kind"] == "close_day" && e["at"] == "2026-11-28T18:00:00+08:00" && e["day"] == .text(F.day))
+        #expect(e["kind"] == "close_day" && e["at"] == "2026-11-28T18:00:00.000+08:00" && e["day"] == .text(F.day))
         #expect(try JSONDecoder().decode(DaySummary.self, from: Data(try #require(e["detail"].text).utf8)) == s)
         #expect(e["amount"] == .integer(s.cashOnHand.minorUnits) && e["due"] == .integer(s.cashDue.minorUnits) && e["qty"] == .integer(1))
         #expect(e["note"] == .text("\(s.unexplained.count) unexplained"))

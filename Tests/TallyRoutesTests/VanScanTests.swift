@@ -23,7 +23,7 @@ import TallyReplica
         let e = try v.event("van-07/scan/\(F.a1)")
         #expect(e["kind"] == "scan" && e["ticket"] == "T0001" && e["ref"] == .text(F.a1) && e["product"] == .text(F.zhonghua))
         #expect(e["device"] == "van-07" && e["route"] == "R07" && e["day"] == .text(F.day))
-        #expect(e["at"] == .text(F.morning), "the time comes from the injected clock")
+        #expect(e["at"] == .text(VanBook.timestamp(F.milliseconds(F.morning))), "the time comes from the injected clock")
         #expect(try v.view(F.t1)?.cartonsScanned == 1)
         let (_, lines) = try v.book.show(F.t1)
         #expect(lines.map(\.scanned) == [1, 0])

@@ -17,7 +17,7 @@ extension VanBook {
         var products: [String: String] = [:]
         var seen = Set<String>()
         for raw in codes {
-            let code = raw.trimmingCharacters(in: .whitespaces)
+            let code = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if !seen.insert(code).inserted || scanned.contains(code) {
                 outcomes.append(ScanOutcome(code: code, result: .alreadyScanned, detail: "already scanned; not counted twice"))
                 continue

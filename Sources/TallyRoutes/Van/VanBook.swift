@@ -46,7 +46,7 @@ public struct VanBook: Sendable {
     /// Now, as recorded in events: ISO-8601 in Beijing time.
     var now: String { Self.timestamp(nowMilliseconds) }
 
-    static func timestamp(_ ms: UInt64) -> String { IsoTime.format(ms) }
+    static func timestamp(_ ms: UInt64) -> String { IsoTime.formatPrecise(ms) }
 
     static func milliseconds(_ iso: String) -> UInt64? { IsoTime.parse(iso) }
 

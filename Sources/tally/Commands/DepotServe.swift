@@ -33,6 +33,10 @@ struct DepotServe: AsyncParsableCommand {
             }
             Console.out("depot stopped")
         } catch {
+            if "\(error)".contains("Address already in use") {
+                Console.err("tally: \(host):\(port) is already in use (another depot still running?); stop it, or serve on another --port")
+                throw ExitCode(1)
+            }
             throw fail(error)
         }
     }

@@ -37,7 +37,8 @@ struct VanDeliver: TallyCommand {
         if van.json { try Console.json(r); return }
         let h = r.handover
         let shortText = h.lines.filter { $0.short > 0 }.map { "\($0.short) × \($0.name) short" }
-        Console.out("delivered \(h.ticket) to \(h.customerName): \(h.lines.reduce(0) { $0 + $1.delivered }) cartons, value \(h.value)"
+        let cartons = h.lines.reduce(0) { $0 + $1.delivered }
+        Console.out("delivered \(h.ticket) to \(h.customerName): \(cartons) carton\(cartons == 1 ? "" : "s"), value \(h.value)"
             + (h.payment == "cash" ? ", cash \(h.cash) collected" : ", paid electronically")
             + (shortText.isEmpty ? "" : "; " + shortText.joined(separator: ", "))
             + (h.partialReason.map { "; part payment: \($0)" } ?? "")

@@ -45,6 +45,13 @@ let package = Package(
             dependencies: ["TallyReplica"],
             swiftSettings: strict),
 
+        // Settlement: each van's day reconciled (cash due, collected, deposited, bank lines),
+        // exceptions, approvals.
+        .target(
+            name: "TallyReconcile",
+            dependencies: ["TallyReplica", "TallyRoutes", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+
         // The depot: device registry, scope, the sync protocol, and its HTTP server.
         .target(
             name: "TallyDepot",
@@ -70,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "tally",
             dependencies: [
-                "TallyReplica", "TallyProtocol", "TallyRoutes", "TallyDepot", "TallySync",
+                "TallyReplica", "TallyProtocol", "TallyRoutes", "TallyDepot", "TallySync", "TallyReconcile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,6 +119,10 @@ let package = Package(
         .testTarget(
             name: "TallyRoutesTests",
             dependencies: ["TallyRoutes", "TallyReplica"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TallyReconcileTests",
+            dependencies: ["TallyReconcile", "TallyRoutes", "TallyReplica"],
             swiftSettings: strict),
         .testTarget(
             name: "TallyCLITests",

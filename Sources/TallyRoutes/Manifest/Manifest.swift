@@ -57,14 +57,26 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
     public struct Problem: Sendable, Equatable, Codable {
         public var line: Int
         public var reason: String
+
+        public init(line: Int, reason: String) {
+            self.line = line
+            self.reason = reason
+        }
     }
 
     public var problems: [Problem]
+    /// What file was refused: "manifest", "bank statement".
+    public var what: String
+
+    public init(problems: [Problem], what: String = "manifest") {
+        self.problems = problems
+        self.what = what
+    }
 
     public var description: String {
         let shown = problems.prefix(20).map { "line \($0.line): \($0.reason)" }
         let more = problems.count > 20 ? "\n… and \(problems.count - 20) more" : ""
-        return "the manifest was not imported (\(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was changed):\n"
+        return "the \(what) was not imported (\(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was changed):\n"
             + shown.joined(separator: "\n") + more
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TallyDepot
+import TallyReconcile
 import TallyReplica
 import TallyRoutes
 import TallySync
@@ -184,13 +185,18 @@ struct RouteDayDemo {
         // 16:30 Cash to the bank; odometer.
         at("16:30")
         say("")
+        var bank: [String] = ["date,account,amount,reference"]
         for (i, v) in Self.vans.enumerated() {
             let book = books[v.name]!  // safe: every van joined above
             let onHand = try book.daySummary().cashOnHand
-            try book.deposit(onHand, bankRef: "ICBC-\(Self.date.replacingOccurrences(of: "-", with: ""))-\(String(format: "%04d", i + 1))",
-                             slip: Array("deposit slip \(v.name) \(onHand)".utf8))
+            // van-03's driver pays in 50.00 less than he holds: the settlement will show it.
+            let paidIn = v.name == "van-03" ? onHand - Money(minorUnits: 5_000) : onHand
+            let ref = "ICBC-\(Self.date.replacingOccurrences(of: "-", with: ""))-\(String(format: "%04d", i + 1))"
+            try book.deposit(paidIn, bankRef: ref, slip: Array("deposit slip \(v.name) \(paidIn)".utf8))
+            // The bank's statement: van-02's line carries the bank's own reference, matched by amount.
+            bank.append("\(Self.date),6222020200112233,\(paidIn),\(v.name == "van-02" ? "CASH DEP 88213" : ref)")
             try book.logOdometer(18_200 + 1_000 * i + 96 + 7 * i, note: "收车 back at the depot")
-            say("16:30  \(v.name)  deposited \(onHand) at the bank; odometer \(18_200 + 1_000 * i + 96 + 7 * i) km")
+            say("16:30  \(v.name)  deposited \(paidIn) at the bank\(paidIn != onHand ? " (holds \(onHand))" : ""); odometer \(18_200 + 1_000 * i + 96 + 7 * i) km")
         }
         if let receipt = try? books["van-02"]!.receipt(shortage?.ticket ?? "", verify: true) {  // safe: joined above
             say("16:40  van-02  receipt \(receipt.handover.ticket) verified: \(receipt.checks?.map { "\($0.check) \($0.ok ? "ok" : "FAILED")" }.joined(separator: ", ") ?? "")")
@@ -234,14 +240,35 @@ struct RouteDayDemo {
         let collected = deliveries.reduce(Money.zero) { $0 + $1.amount }
         let paidBack = ledger.active(.return).reduce(Money.zero) { $0 + $1.amount }
         let deposited = ledger.active(.deposit).reduce(Money.zero) { $0 + $1.amount }
-        if collected - paidBack != deposited { ok = false }
+        let kept = Money(minorUnits: 5_000)
+        if collected - paidBack - kept != deposited { ok = false }
+        // 18:00 The accountant: the bank's statement, the day's settlement, an approval.
+        at("18:00")
+        let store = try SettlementStore(path: folder.appendingPathComponent("depot/settlement.sqlite").path, clock: clock)
+        let statement = bank.joined(separator: "\r\n") + "\r\n"
+        try statement.write(to: folder.appendingPathComponent("bank.csv"), atomically: true, encoding: .utf8)
+        let lines = try BankStatement.parse(Array(statement.utf8))
+        _ = try store.importBank(lines, file: "bank.csv")
+        let devices = try registry.devices().map {
+            DeviceInfo(name: $0.name, role: $0.role.rawValue, scope: $0.scope, lastSyncAt: $0.lastSyncAt, lastSkewMs: $0.lastSkewMs)
+        }
+        let reconciler = Reconciler(replica: depotReplica, store: store, devices: devices)
+        try reconciler.prepareIndexes()
+        let rec = try reconciler.reconcile(date: Self.date)
+        say("\n18:00  accountant  imported bank.csv (\(lines.count) lines) and settles the day:\n")
+        say(ReconcileText.table(rec).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+        let approval = try reconciler.approve(device: "van-01", date: Self.date, by: "王会计", note: nil)
+        say("\n18:05  accountant  approved van-01 (variance \(approval.variance)); its \(approval.entries) entries are locked")
+        let statuses = Set(try reconciler.reconcile(date: Self.date).settlements.map(\.status))
+        if !statuses.contains(.short) || !statuses.contains(.approved) { ok = false }
+
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         say("""
             At the depot: \(ledger.all.count) entries for \(Self.date) from \(Self.vans.count) vans, each exactly once; \
             \(deliveries.count) deliveries, \(ledger.active(.refuse).count) refusal, \(ledger.active(.return).count) return; \
             \(deliveries.count - missingImages) of \(deliveries.count) signature images held.
             Cash: collected \(collected), paid back \(paidBack), deposited \(deposited): \
-            \(collected - paidBack == deposited ? "reconciles to the fen" : "DOES NOT reconcile").
+            \(collected - paidBack - kept == deposited ? "every fen accounted for, the 50.00 van-03 kept shown as its shortfall" : "DOES NOT reconcile").
             \(ok ? "Day complete" : "Day NOT complete") in \(String(format: "%.1f", seconds)) s.
             """)
         return ok

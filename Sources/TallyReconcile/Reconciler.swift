@@ -1,0 +1,307 @@
+import Foundation
+import TallyReplica
+import TallyRoutes
+
+/// What the depot knows of a device apart from its entries: from the device registry.
+public struct DeviceInfo: Sendable, Equatable {
+    public var name: String
+    public var role: String
+    /// A van's route.
+    public var scope: String?
+    public var lastSyncAt: String?
+    /// Clock skew at the last sync, ms (+: the device was ahead).
+    public var lastSkewMs: Int64?
+
+    public init(name: String, role: String, scope: String?, lastSyncAt: String?, lastSkewMs: Int64?) {
+        self.name = name
+        self.role = role
+        self.scope = scope
+        self.lastSyncAt = lastSyncAt
+        self.lastSkewMs = lastSkewMs
+    }
+}
+
+/// Why a settlement command was refused.
+public struct ReconcileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ s: String) { description = s }
+}
+
+/// Settles each van's business day from the depot's replica: what the tickets say was due, what
+/// the van says it collected, what the bank says was deposited, and every difference as an
+/// exception with a stable kind. Reading never changes the books; approving locks a day.
+///
+/// The business day of an entry is the manifest date the device was working (`events.day`),
+/// never the wall clock: a van that works past midnight or deposits the next morning before
+/// closing still has one day.
+public struct Reconciler: Sendable {
+    public let replica: Replica
+    public let store: SettlementStore
+    public let devices: [DeviceInfo]
+    /// Clock skew beyond which a device's times are an exception.
+    public var skewLimitMs: Int64 = 5 * 60 * 1000
+
+    public init(replica: Replica, store: SettlementStore, devices: [DeviceInfo]) {
+        self.replica = replica
+        self.store = store
+        self.devices = devices
+    }
+
+    /// Local indexes the reconciliation reads by (not replicated).
+    public func prepareIndexes() throws {
+        for (t, c) in [("events", "day"), ("events", "kind"), ("tickets", "date"), ("cartons", "route")] { try replica.ensureIndex(t, column: c) }
+    }
+
+    /// Every van's settlement for a day (optionally one route), with totals.
+    public func reconcile(date: String, route: String? = nil) throws -> Reconciliation {
+        guard IsoTime.isDate(date) else { throw ReconcileError("'\(date)' is not a date like 2026-11-28") }
+        let ledger = DayLedger(try replica.rows("events", where: "day", is: .text(date)))
+        let tickets = try replica.rows("tickets", where: "date", is: .text(date))
+        let approvals = try store.approvals(day: date)
+        let matching = try DepositMatching(deposits: allDeposits(), bank: store.bankLines())
+        let conflicts = try replica.conflicts()
+        let violations = try replica.violations()
+
+        var eventsByDevice: [String: [VanEvent]] = [:]
+        var allByDevice: [String: [VanEvent]] = [:]
+        for e in ledger.active { eventsByDevice[e.device, default: []].append(e) }
+        for e in ledger.all { allByDevice[e.device, default: []].append(e) }
+        var ticketsByRoute: [String: [Row]] = [:]
+        for t in tickets { ticketsByRoute[t["route"].text ?? "", default: []].append(t) }
+
+        var vans = devices.filter { $0.role == "van" && $0.scope != nil }
+        for name in eventsByDevice.keys where !vans.contains(where: { $0.name == name }) {
+            // Entries from a device the registry does not list as a van (a relief device, a test).
+            vans.append(DeviceInfo(name: name, role: "van", scope: eventsByDevice[name]?.first?.route, lastSyncAt: nil, lastSkewMs: nil))
+        }
+        if let route { vans = vans.filter { $0.scope == route } }
+        vans = vans.filter { (ticketsByRoute[$0.scope ?? ""]?.isEmpty == false) || eventsByDevice[$0.name] != nil }
+        vans.sort { ($0.scope ?? "", $0.name) < ($1.scope ?? "", $1.name) }
+
+        var settlements: [Settlement] = []
+        for van in vans {
+            let r = van.scope ?? ""
+            settlements.append(try settle(van, date: date, tickets: ticketsByRoute[r] ?? [], active: eventsByDevice[van.name] ?? [],
+                                          all: allByDevice[van.name] ?? [], routeLedger: ledger, approval: approvals[van.name],
+                                          matching: matching, conflicts: conflicts.filter { c in ticketsByRoute[r]?.contains { $0.key == c.key } == true },
+                                          violations: violations.filter { $0.values.first { $0.column == "route" }?.value.text == r }))
+        }
+        let totals = Reconciliation.Totals(
+            expected: settlements.reduce(.zero) { $0 + $1.cash.expected }, collected: settlements.reduce(.zero) { $0 + $1.cash.collected },
+            deposited: settlements.reduce(.zero) { $0 + $1.cash.deposited }, variance: settlements.reduce(.zero) { $0 + $1.cash.variance })
+        let unmatched = route == nil ? matching.unmatchedBank.filter { $0.date == date } : []
+        return Reconciliation(date: date, currency: "CNY", settlements: settlements, totals: totals, unmatchedBankLines: unmatched)
+    }
+
+    func allDeposits() throws -> [VanEvent] {
+        DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.deposit.rawValue))
+                  + replica.rows("events", where: "kind", is: .text(EventKind.void.rawValue))).active(.deposit)
+    }
+
+    // swiftlint:disable:next function_body_length
+    func settle(_ van: DeviceInfo, date: String, tickets: [Row], active: [VanEvent], all: [VanEvent], routeLedger: DayLedger,
+                approval: (Approval, Set<String>)?, matching: DepositMatching, conflicts: [ConflictRecord],
+                violations: [IntegrityViolation]) throws -> Settlement {
+        var x: [SettlementException] = []
+        let byKind = Dictionary(grouping: active, by: \.kind)
+        func of(_ k: EventKind) -> [VanEvent] { byKind[k.rawValue] ?? [] }
+        let ticketByKey = Dictionary(tickets.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let cashTickets = Set(tickets.filter { $0["payment"].text == PaymentKind.cash.rawValue }.map(\.key))
+
+        // Tickets: what this route's devices did with them (a relief van's work counts too).
+        let routeActive = routeLedger.active.filter { $0.route == (van.scope ?? "") }
+        let delivered = Set(routeActive.filter { $0.kind == EventKind.deliver.rawValue }.compactMap(\.ticket))
+        let refused = Set(routeActive.filter { $0.kind == EventKind.refuse.rawValue }.compactMap(\.ticket))
+        let counts = Settlement.Tickets(planned: tickets.count, delivered: delivered.count, refused: refused.count,
+                                        open: tickets.filter { !delivered.contains($0.key) && !refused.contains($0.key) }.count)
+
+        // Handovers.
+        var handovers: [(VanEvent, Handover)] = []
+        for d in of(.deliver) {
+            guard let h = d.detail.flatMap({ try? JSONDecoder().decode(Handover.self, from: Data($0.utf8)) }) else {
+                x.append(.init(.missingSignature, ticket: d.ticket, event: d.id, "delivery \(d.id) has no readable handover content"))
+                continue
+            }
+            handovers.append((d, h))
+            if h.signature.isEmpty || d.ref != h.signature || Handover.hash(of: d.detail ?? "") != d.hash {
+                x.append(.init(.missingSignature, ticket: d.ticket, event: d.id, "delivery of \(h.ticket) does not bind its signature (hash or reference differs)"))
+            } else if try !replica.hasBlob(h.signature) {
+                x.append(.init(.missingSignature, ticket: d.ticket, event: d.id, "the signature image of \(h.ticket) (\(h.signature.prefix(12))…) has not reached the depot; sync the van"))
+            }
+            for l in h.lines where l.short > 0 {
+                x.append(.init(.shortDelivery, ticket: h.ticket, event: d.id, "\(l.short) × \(l.name) (\(l.product)) short; value \(h.value) instead of \(Money(minorUnits: h.value.minorUnits + l.unitPrice.minorUnits * Int64(l.short)))"))
+            }
+            if h.payment == PaymentKind.cash.rawValue && h.cash != h.value {
+                x.append(.init(.cashMismatch, ticket: h.ticket, event: d.id, "collected \(h.cash) of \(h.value)\(h.partialReason.map { ": \($0)" } ?? " with no reason given")"))
+            } else if h.payment != PaymentKind.cash.rawValue && h.cash != .zero {
+                x.append(.init(.cashMismatch, ticket: h.ticket, event: d.id, "\(h.cash) cash recorded on a ticket paid electronically"))
+            }
+        }
+
+        // Scans against the tickets they were made for.
+        var scansByTicket: [String: Int] = [:]
+        var cartonOwner: [String: String] = [:]
+        if !of(.scan).isEmpty, let r = van.scope {
+            for c in try replica.rows("cartons", where: "route", is: .text(r)) { cartonOwner[c.key] = c["ticket"].text }
+        }
+        for s in of(.scan) {
+            let t = s.ticket ?? ""
+            scansByTicket[t, default: 0] += 1
+            let code = s.ref ?? ""
+            let customer = ticketByKey[t]?["customer"].text ?? ""
+            if let owner = cartonOwner[code], owner != t {
+                x.append(.init(.cartonMismatch, ticket: t, event: s.id, "carton \(code) belongs to ticket \(owner), but was scanned for \(t)"))
+            } else if cartonOwner[code] == nil {
+                x.append(.init(.cartonMismatch, ticket: t, event: s.id, "carton \(code) is on no ticket of route \(van.scope ?? "?")"))
+            } else if !customer.isEmpty && !code.hasPrefix(customer) {
+                x.append(.init(.cartonMismatch, ticket: t, event: s.id, "carton \(code) does not carry the customer code \(customer)"))
+            }
+        }
+        for (d, h) in handovers {
+            let handed = h.lines.reduce(0) { $0 + $1.delivered }
+            let scanned = scansByTicket[h.ticket] ?? 0
+            if scanned < handed {
+                x.append(.init(.cartonMismatch, ticket: h.ticket, event: d.id, "\(handed) cartons handed over but only \(scanned) scanned"))
+            }
+        }
+
+        // Returns, never more than delivered.
+        var returned: [String: Int] = [:]
+        for r in of(.return) { returned["\(r.ticket ?? "")|\(r.product ?? "")", default: 0] += Int(r.qty ?? 0) }
+        for (key, n) in returned.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            let deliveredQty = handovers.first { $0.1.ticket == parts[0] }?.1.lines.filter { $0.product == parts[1] }.reduce(0) { $0 + $1.delivered } ?? 0
+            if n > deliveredQty {
+                x.append(.init(.returnExceedsDelivery, ticket: parts[0], "\(n) × \(parts[1]) returned, \(deliveredQty) delivered"))
+            }
+        }
+
+        // Cash.
+        let cashDeliveries = handovers.filter { cashTickets.contains($0.1.ticket) }
+        let cashReturns = of(.return).filter { cashTickets.contains($0.ticket ?? "") }
+        let expected = cashDeliveries.reduce(Money.zero) { $0 + $1.1.value } - cashReturns.reduce(Money.zero) { $0 + $1.due }
+        let collected = of(.deliver).reduce(Money.zero) { $0 + $1.amount } - of(.return).reduce(Money.zero) { $0 + $1.amount }
+        let deposits = of(.deposit)
+        let deposited = deposits.reduce(Money.zero) { $0 + $1.amount }
+        let cash = Settlement.Cash(expected: expected, collected: collected, deposited: deposited, variance: deposited - collected)
+        for d in deposits {
+            switch matching.match[d.id] {
+            case nil:
+                x.append(.init(.depositUnmatched, event: d.id, "deposit \(d.amount) with bank reference \(d.ref ?? "?") has no line on an imported bank statement"))
+            case let line? where line.amount != d.amount:
+                x.append(.init(.depositUnmatched, event: d.id, "deposit \(d.amount) (\(d.ref ?? "?")) but the bank line \(line.date) \(line.reference) says \(line.amount)"))
+            default: break
+            }
+        }
+
+        if cash.variance != .zero {
+            let said = of(.closeDay).first?.detail.flatMap { try? JSONDecoder().decode(DaySummary.self, from: Data($0.utf8)) }
+            let cashNote = said?.unexplained.first { $0.hasPrefix("cash on hand") }
+            x.append(.init(.cashMismatch, "deposited \(deposited) against \(collected) collected: "
+                + (cash.variance < .zero ? "\(Money(minorUnits: -cash.variance.minorUnits)) not paid in" : "\(cash.variance) more paid in than collected")
+                + (cashNote.map { "; the van's day-close summary said: \($0)" } ?? "")))
+        }
+
+        // Load: counted at load-out against the manifest and what happened to the goods.
+        let manifestCartons = tickets.reduce(0) { $0 + Int($1["cartons"].integer ?? 0) }
+        let shortByProduct = handovers.flatMap(\.1.lines).reduce(into: [String: Int]()) { $0[$1.product, default: 0] += $1.short }
+        var loaded: Int?
+        if let load = of(.loadOut).last, let counts = load.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) {
+            loaded = counts.reduce(0) { $0 + $1.counted }
+            for c in counts where c.difference != -(shortByProduct[c.product] ?? 0) {
+                x.append(.init(.loadVariance, event: load.id, "\(c.name) (\(c.product)): loaded \(c.counted), manifest \(c.expected), declared short at shops \(shortByProduct[c.product] ?? 0)"))
+            }
+        } else if !tickets.isEmpty {
+            x.append(.init(.loadVariance, "no load-out count was recorded"))
+        }
+        let load = Settlement.Load(manifest: manifestCartons, loaded: loaded, delivered: handovers.reduce(0) { $0 + $1.1.lines.reduce(0) { $0 + $1.delivered } },
+                                   returned: returned.values.reduce(0, +), short: shortByProduct.values.reduce(0, +))
+
+        // Disagreements between devices, and the ledger's integrity.
+        for c in conflicts { x.append(.init(.conflict, ticket: c.key, "\(c.table) \(c.key) \(c.column) is \(c.values.joined(separator: " and ")) on different devices; settle it by hand")) }
+        for v in violations { x.append(.init(.conflict, event: v.key, "ledger entry \(v.key) arrived twice with different content (from site \(v.site))")) }
+
+        // The device itself.
+        let closed = of(.closeDay).first
+        if closed == nil {
+            x.append(.init(.unsyncedDevice, "\(van.name) has not closed \(date) at the depot" + (van.lastSyncAt.map { "; last sync \($0)" } ?? "; it has never synced")))
+        }
+        if let skew = van.lastSkewMs, abs(skew) > skewLimitMs {
+            x.append(.init(.clockSkew, "\(van.name)'s clock was \(abs(skew) / 1000) s \(skew > 0 ? "ahead of" : "behind") the depot's at its last sync; entry times may be off"))
+        }
+
+        // Approval and what arrived after it.
+        var status: Settlement.Status
+        if let (a, ids) = approval {
+            status = .approved
+            for e in all where !ids.contains(e.id) {
+                x.append(.init(.lateEvent, ticket: e.ticket, event: e.id, "\(e.kind) \(e.amount == .zero ? "" : "\(e.amount) ")recorded \(e.at) arrived after the day was approved by \(a.by) at \(a.at); review it"))
+            }
+        } else if closed == nil {
+            status = .pending
+        } else {
+            status = cash.variance == .zero ? .balanced : cash.variance > .zero ? .over : .short
+        }
+        if status == .pending && closed == nil && all.isEmpty { status = .pending }
+        return Settlement(device: van.name, route: van.scope ?? "", status: status, tickets: counts, cash: cash, load: load,
+                          approval: approval?.0, exceptions: x)
+    }
+
+    // MARK: - Approval
+
+    /// Approves a device's day: refused while the day is pending, and above the tolerance
+    /// without a note. Locks the day: later entries become `late_event` exceptions.
+    public func approve(device: String, date: String, by: String, note: String?) throws -> Approval {
+        let rec = try reconcile(date: date)
+        guard let s = rec.settlements.first(where: { $0.device == device }) else {
+            throw ReconcileError("\(device) has nothing to settle on \(date); `tally reconcile --date \(date)` lists the devices")
+        }
+        switch s.status {
+        case .approved: throw ReconcileError("\(device)'s \(date) is already approved by \(s.approval?.by ?? "?"); reopen it first to approve again")
+        case .pending: throw ReconcileError("\(device) has not closed \(date) yet (or not synced its close); it cannot be approved until it has")
+        default: break
+        }
+        let tolerance = try store.tolerance()
+        let text = (note ?? "").trimmingCharacters(in: .whitespaces)
+        if Money(minorUnits: abs(s.cash.variance.minorUnits)) > tolerance && text.isEmpty {
+            throw ReconcileError("\(device)'s variance of \(s.cash.variance) is over the tolerance of \(tolerance): say why it is approved with --note TEXT")
+        }
+        let ids = DayLedger(try replica.rows("events", where: "day", is: .text(date))).all.filter { $0.device == device }.map(\.id)
+        return try store.approve(device: device, day: date, by: by, note: text, variance: s.cash.variance, entries: ids)
+    }
+
+    /// Reopens an approved day, with the reason.
+    public func reopen(device: String, date: String, by: String, note: String) throws {
+        let text = note.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { throw ReconcileError("say why the day is reopened with --note TEXT") }
+        guard try store.reopen(device: device, day: date, by: by, note: text) else {
+            throw ReconcileError("\(device)'s \(date) is not approved, so there is nothing to reopen")
+        }
+    }
+}
+
+/// Which bank line paid in which deposit: first by reference, then by amount on or after the
+/// deposit's day (closest first). Each bank line pays one deposit at most; deterministic.
+struct DepositMatching {
+    var match: [String: BankLine] = [:]
+    var unmatchedBank: [BankLine] = []
+
+    init(deposits: [VanEvent], bank: [BankLine]) {
+        var free = bank
+        let ordered = deposits.sorted { ($0.day, $0.id) < ($1.day, $1.id) }
+        var rest: [VanEvent] = []
+        for d in ordered {
+            let ref = (d.ref ?? "").lowercased()
+            if !ref.isEmpty, let i = free.firstIndex(where: { $0.reference.lowercased() == ref }) {
+                match[d.id] = free.remove(at: i)
+            } else {
+                rest.append(d)
+            }
+        }
+        for d in rest {
+            let candidates = free.indices.filter { free[$0].amount == d.amount && free[$0].date >= d.day }
+            if let i = candidates.min(by: { free[$0].date < free[$1].date }) { match[d.id] = free.remove(at: i) }
+        }
+        unmatchedBank = free
+    }
+}

@@ -1,0 +1,121 @@
+import TallyRoutes
+
+/// One device's business day, settled: the stable JSON contract of `tally reconcile --format json`
+/// (docs/RECONCILE.md).
+public struct Settlement: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        /// The device has not closed the day (or not synced its close).
+        case pending
+        /// Deposited equals collected.
+        case balanced
+        /// More deposited than collected.
+        case over
+        /// Less deposited than collected.
+        case short
+        /// An accountant approved the day; it is locked.
+        case approved
+    }
+
+    public struct Tickets: Sendable, Codable, Equatable {
+        public var planned: Int
+        public var delivered: Int
+        public var refused: Int
+        public var open: Int
+    }
+
+    public struct Cash: Sendable, Codable, Equatable {
+        /// Cash tickets delivered, at the value handed over (less shortages), less returns.
+        public var expected: Money
+        /// Cash collected at handovers less cash paid back for returns, net of voids.
+        public var collected: Money
+        /// Cash paid in at the bank.
+        public var deposited: Money
+        /// Deposited minus collected.
+        public var variance: Money
+    }
+
+    public struct Load: Sendable, Codable, Equatable {
+        /// Cartons on the manifest for the route and day.
+        public var manifest: Int
+        /// Cartons counted at load-out (nil: no load-out recorded).
+        public var loaded: Int?
+        public var delivered: Int
+        public var returned: Int
+        /// Declared short at shops.
+        public var short: Int
+    }
+
+    public var device: String
+    public var route: String
+    public var status: Status
+    public var tickets: Tickets
+    public var cash: Cash
+    public var load: Load
+    public var approval: Approval?
+    public var exceptions: [SettlementException]
+}
+
+/// A difference or a problem a person must look at, with a stable kind.
+public struct SettlementException: Sendable, Codable, Equatable {
+    public var kind: ExceptionKind
+    public var ticket: String?
+    public var event: String?
+    public var detail: String
+
+    public init(_ kind: ExceptionKind, ticket: String? = nil, event: String? = nil, _ detail: String) {
+        self.kind = kind
+        self.ticket = ticket
+        self.event = event
+        self.detail = detail
+    }
+}
+
+/// The kinds of exception; the raw values are part of the JSON contract.
+public enum ExceptionKind: String, Sendable, Codable, CaseIterable {
+    case missingSignature = "missing_signature"
+    case cartonMismatch = "carton_mismatch"
+    case shortDelivery = "short_delivery"
+    case cashMismatch = "cash_mismatch"
+    case returnExceedsDelivery = "return_exceeds_delivery"
+    case conflict
+    case lateEvent = "late_event"
+    case unsyncedDevice = "unsynced_device"
+    case depositUnmatched = "deposit_unmatched"
+    case loadVariance = "load_variance"
+    case clockSkew = "clock_skew"
+}
+
+/// An accountant's approval of a device's day.
+public struct Approval: Sendable, Codable, Equatable {
+    public var device: String
+    public var day: String
+    public var by: String
+    public var at: String
+    public var note: String
+    /// The variance approved.
+    public var variance: Money
+    /// How many ledger entries the day held when approved.
+    public var entries: Int
+}
+
+/// One day's reconciliation of every device.
+public struct Reconciliation: Sendable, Codable, Equatable {
+    public struct Totals: Sendable, Codable, Equatable {
+        public var expected: Money
+        public var collected: Money
+        public var deposited: Money
+        public var variance: Money
+    }
+
+    public var date: String
+    public var currency: String
+    public var settlements: [Settlement]
+    public var totals: Totals
+    /// Bank lines of the day no deposit matched.
+    public var unmatchedBankLines: [BankLine]
+
+    enum CodingKeys: String, CodingKey {
+        case date, currency, settlements, totals
+        case unmatchedBankLines = "unmatched_bank_lines"
+    }
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import TallyDepot
+import TallyReconcile
+import TallyReplica
+import TallyRoutes
+
+/// The depot's settlement tools, opened from a data folder.
+struct SettlementOptions: ParsableArguments {
+    @OptionGroup var data: DataOption
+
+    func store() throws -> SettlementStore {
+        guard FileManager.default.fileExists(atPath: data.folder.replicaPath) else { throw DepotError.notADepot(data.data) }
+        return try SettlementStore(path: (data.data as NSString).appendingPathComponent("settlement.sqlite"), clock: SystemWallClock())
+    }
+
+    func reconciler() throws -> Reconciler {
+        let replica = try data.folder.replica(schema: RouteSchema.current, options: .cli())
+        let registry = try data.folder.registry(clock: SystemWallClock())
+        let devices = try registry.devices().map {
+            DeviceInfo(name: $0.name, role: $0.role.rawValue, scope: $0.scope, lastSyncAt: $0.lastSyncAt, lastSkewMs: $0.lastSkewMs)
+        }
+        let r = Reconciler(replica: replica, store: try store(), devices: devices)
+        try r.prepareIndexes()
+        return r
+    }
+}
+
+struct ReconcileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "Settle each van's day: cash due, collected, deposited, and every difference explained.",
+        subcommands: [ReconcileDay.self, ReconcileImportBank.self],
+        defaultSubcommand: ReconcileDay.self)
+}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
+
+struct ReconcileDay: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "day", abstract: "The day's settlements (the default: `tally reconcile --data DIR --date D`).",
+        discussion: "Status: pending (not closed or not synced), balanced, over, short (deposited against collected), approved. The JSON is a stable contract: docs/RECONCILE.md.")
+    @OptionGroup var settlement: SettlementOptions
+    @Option(help: "The business day, like 2026-11-28.")
+    var date: String
+    @Option(help: "Only this route.")
+    var route: String?
+    @Option(help: "table, csv (opens in Excel) or json.")
+    var format: ReportFormat = .table
+    @Option(help: "Write to this file instead of the terminal.")
+    var out: String?
+
+    func execute() throws {
+        let rec = try settlement.reconciler().reconcile(date: date, route: route)
+        let text: String
+        switch format {
+        case .json: text = try ReconcileText.json(rec)
+        case .csv: text = ReconcileText.csv(rec)
+        case .table: text = ReconcileText.table(rec)
+        }
+        if let out {
+            let bytes = (format == .csv ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8)
+            guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
+                throw ValidationError("cannot write \(out); check the folder exists and is writable")
+            }
+            Console.out("wrote \(out): \(rec.settlements.count) settlement\(rec.settlements.count == 1 ? "" : "s") for \(date)")
+        } else {
+            Console.out(text)
+        }
+    }
+}
+
+struct ReconcileImportBank: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-bank", abstract: "Import the bank's statement (CSV: date,account,amount,reference), all or nothing.",
+        discussion: "Every bad line is reported with its line number and nothing is imported. Importing the same statement twice adds nothing. Deposits are matched by reference, then by amount and date.")
+    @Argument(help: "The statement CSV.")
+    var file: String
+    @OptionGroup var settlement: SettlementOptions
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        guard let bytes = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file); check the path") }
+        let lines = try BankStatement.parse(Array(bytes))
+        let added = try settlement.store().importBank(lines, file: (file as NSString).lastPathComponent)
+        if json { try Console.json(["lines": lines.count, "added": added]); return }
+        Console.out("imported \(file): \(lines.count) bank line\(lines.count == 1 ? "" : "s"), " + (added == 0 ? "nothing new (already imported)" : "\(added) new"))
+    }
+}
+
+struct SettleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settle", abstract: "Approve or reopen a van's settled day; set the tolerance.",
+        subcommands: [SettleApprove.self, SettleReopen.self, SettleTolerance.self])
+}
+
+struct SettleApprove: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approve", abstract: "Approve a van's day; it is locked, and entries arriving later go to review.",
+        discussion: "Refused while the van has not closed the day. A variance above the tolerance needs --note.")
+    @Argument(help: "The device, e.g. van-07.")
+    var device: String
+    @Option(help: "The business day.")
+    var date: String
+    @Option(help: "Why it is approved (required above the tolerance).")
+    var note: String?
+    @Option(help: "Who approves (default: $USER).")
+    var by: String?
+    @OptionGroup var settlement: SettlementOptions
+
+    func execute() throws {
+        let who = by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant"
+        let a = try settlement.reconciler().approve(device: device, date: date, by: who, note: note)
+        Console.out("\(device) \(date) approved by \(a.by), variance \(a.variance), \(a.entries) entries locked")
+    }
+}
+
+struct SettleReopen: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "reopen", abstract: "Reopen an approved day, with the reason.")
+    @Argument(help: "The device.")
+    var device: String
+    @Option(help: "The business day.")
+    var date: String
+    @Option(help: "Why it is reopened.")
+    var note: String
+    @Option(help: "Who reopens (default: $USER).")
+    var by: String?
+    @OptionGroup var settlement: SettlementOptions
+
+    func execute() throws {
+        try settlement.reconciler().reopen(device: device, date: date, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant", note: note)
+        Console.out("\(device) \(date) reopened")
+    }
+}
+
+struct SettleTolerance: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "tolerance", abstract: "Show or set the variance an accountant may approve without a note.")
+    @Argument(help: "The new tolerance, like 5.00.", transform: moneyArgument)
+    var amount: Money?
+    @OptionGroup var settlement: SettlementOptions
+
+    func execute() throws {
+        let store = try settlement.store()
+        if let amount {
+            guard amount >= .zero else { throw ValidationError("the tolerance cannot be negative") }
+            try store.setTolerance(amount)
+        }
+        Console.out("tolerance \(try store.tolerance())")
+    }
+}

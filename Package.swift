@@ -103,6 +103,11 @@ let package = Package(
             path: "Tools/route-bench",
             swiftSettings: strict),
         .executableTarget(
+            name: "tally-reconcile-bench",
+            dependencies: ["TallyReplica", "TallyRoutes", "TallyReconcile"],
+            path: "Tools/reconcile-bench",
+            swiftSettings: strict),
+        .executableTarget(
             name: "tally-crash-writer",
             dependencies: ["TallyReplica"],
             path: "Tools/crash-writer",

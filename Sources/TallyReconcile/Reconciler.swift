@@ -50,41 +50,59 @@ public struct Reconciler: Sendable {
     /// Local indexes the reconciliation reads by (not replicated).
     public func prepareIndexes() throws {
         for (t, c) in [("events", "day"), ("events", "kind"), ("tickets", "date"), ("cartons", "route")] { try replica.ensureIndex(t, column: c) }
+        // The day's entries by kind, scans answered from the index alone.
+        try replica.ensureIndex("events", columns: ["day", "kind", "device", "ticket", "tally_cl", "ref"])
     }
 
     /// Every van's settlement for a day (optionally one route), with totals.
     public func reconcile(date: String, route: String? = nil) throws -> Reconciliation {
         guard IsoTime.isDate(date) else { throw ReconcileError("'\(date)' is not a date like 2026-11-28") }
-        let ledger = DayLedger(try replica.rows("events", where: "day", is: .text(date)))
-        let tickets = try replica.rows("tickets", where: "date", is: .text(date))
+        let day = try DayEntries.load(replica, date: date)
         let approvals = try store.approvals(day: date)
         let matching = try DepositMatching(deposits: allDeposits(), bank: store.bankLines())
         let conflicts = try replica.conflicts()
         let violations = try replica.violations()
 
         var eventsByDevice: [String: [VanEvent]] = [:]
-        var allByDevice: [String: [VanEvent]] = [:]
-        for e in ledger.active { eventsByDevice[e.device, default: []].append(e) }
-        for e in ledger.all { allByDevice[e.device, default: []].append(e) }
-        var ticketsByRoute: [String: [Row]] = [:]
-        for t in tickets { ticketsByRoute[t["route"].text ?? "", default: []].append(t) }
+        var outcomesByRoute: [String: [VanEvent]] = [:]
+        var returnsByRoute: [String: [VanEvent]] = [:]
+        for e in day.active {
+            eventsByDevice[e.device, default: []].append(e)
+            if e.kind == EventKind.return.rawValue { returnsByRoute[e.route, default: []].append(e) }
+            if e.kind == EventKind.deliver.rawValue || e.kind == EventKind.refuse.rawValue { outcomesByRoute[e.route, default: []].append(e) }
+        }
+        var ticketsByRoute: [String: [TicketInfo]] = [:]
+        var routeOfTicket: [String: String] = [:]
+        for t in day.tickets {
+            ticketsByRoute[t.route, default: []].append(t)
+            routeOfTicket[t.ticket] = t.route
+        }
+        var conflictsByRoute: [String: [ConflictRecord]] = [:]
+        for c in conflicts where c.table == "tickets" { if let r = routeOfTicket[c.key] { conflictsByRoute[r, default: []].append(c) } }
+        var mismatchesByDevice: [String: [SettlementException]] = [:]
+        for (device, x) in day.scanMismatches { mismatchesByDevice[device, default: []].append(x) }
 
         var vans = devices.filter { $0.role == "van" && $0.scope != nil }
-        for name in eventsByDevice.keys where !vans.contains(where: { $0.name == name }) {
+        let known = Set(vans.map(\.name))
+        for name in Set(eventsByDevice.keys).union(day.scans.keys).sorted() where !known.contains(name) {
             // Entries from a device the registry does not list as a van (a relief device, a test).
             vans.append(DeviceInfo(name: name, role: "van", scope: eventsByDevice[name]?.first?.route, lastSyncAt: nil, lastSkewMs: nil))
         }
         if let route { vans = vans.filter { $0.scope == route } }
-        vans = vans.filter { (ticketsByRoute[$0.scope ?? ""]?.isEmpty == false) || eventsByDevice[$0.name] != nil }
+        vans = vans.filter { ticketsByRoute[$0.scope ?? ""]?.isEmpty == false || eventsByDevice[$0.name] != nil }
         vans.sort { ($0.scope ?? "", $0.name) < ($1.scope ?? "", $1.name) }
 
         var settlements: [Settlement] = []
         for van in vans {
             let r = van.scope ?? ""
-            settlements.append(try settle(van, date: date, tickets: ticketsByRoute[r] ?? [], active: eventsByDevice[van.name] ?? [],
-                                          all: allByDevice[van.name] ?? [], routeLedger: ledger, approval: approvals[van.name],
-                                          matching: matching, conflicts: conflicts.filter { c in ticketsByRoute[r]?.contains { $0.key == c.key } == true },
-                                          violations: violations.filter { $0.values.first { $0.column == "route" }?.value.text == r }))
+            let approval = approvals[van.name]
+            let ids = approval == nil ? [] : try DayEntries.ids(replica, date: date, device: van.name)
+            settlements.append(settle(van, date: date, tickets: ticketsByRoute[r] ?? [], active: eventsByDevice[van.name] ?? [],
+                                      routeReturns: returnsByRoute[r] ?? [],
+                                      scans: day.scans[van.name] ?? [:], scanMismatches: mismatchesByDevice[van.name] ?? [],
+                                      day: day, outcomes: outcomesByRoute[r] ?? [], approval: approval, entries: ids, matching: matching,
+                                      conflicts: conflictsByRoute[r] ?? [],
+                                      violations: violations.filter { $0.values.first { $0.column == "route" }?.value.text == r }))
         }
         let totals = Reconciliation.Totals(
             expected: settlements.reduce(.zero) { $0 + $1.cash.expected }, collected: settlements.reduce(.zero) { $0 + $1.cash.collected },
@@ -95,91 +113,75 @@ public struct Reconciler: Sendable {
 
     func allDeposits() throws -> [VanEvent] {
         DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.deposit.rawValue))
-                  + replica.rows("events", where: "kind", is: .text(EventKind.void.rawValue))).active(.deposit)
+                  + replica.rows("events", where: "kind", is: .text(EventKind.void.rawValue)), ordered: false).active(.deposit)
     }
 
-    // swiftlint:disable:next function_body_length
-    func settle(_ van: DeviceInfo, date: String, tickets: [Row], active: [VanEvent], all: [VanEvent], routeLedger: DayLedger,
-                approval: (Approval, Set<String>)?, matching: DepositMatching, conflicts: [ConflictRecord],
-                violations: [IntegrityViolation]) throws -> Settlement {
+    // swiftlint:disable:next function_body_length function_parameter_count
+    func settle(_ van: DeviceInfo, date: String, tickets: [TicketInfo], active: [VanEvent], routeReturns: [VanEvent], scans: [String: Int],
+                scanMismatches: [SettlementException], day: DayEntries, outcomes: [VanEvent], approval: (Approval, Set<String>)?,
+                entries: [(id: String, kind: String, ticket: String?, amount: Money, at: String)], matching: DepositMatching,
+                conflicts: [ConflictRecord], violations: [IntegrityViolation]) -> Settlement {
         var x: [SettlementException] = []
         let byKind = Dictionary(grouping: active, by: \.kind)
         func of(_ k: EventKind) -> [VanEvent] { byKind[k.rawValue] ?? [] }
-        let ticketByKey = Dictionary(tickets.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        let cashTickets = Set(tickets.filter { $0["payment"].text == PaymentKind.cash.rawValue }.map(\.key))
+        let ticketByKey = Dictionary(tickets.map { ($0.ticket, $0) }, uniquingKeysWith: { a, _ in a })
 
         // Tickets: what this route's devices did with them (a relief van's work counts too).
-        let routeActive = routeLedger.active.filter { $0.route == (van.scope ?? "") }
-        let delivered = Set(routeActive.filter { $0.kind == EventKind.deliver.rawValue }.compactMap(\.ticket))
-        let refused = Set(routeActive.filter { $0.kind == EventKind.refuse.rawValue }.compactMap(\.ticket))
+        let delivered = Set(outcomes.filter { $0.kind == EventKind.deliver.rawValue }.compactMap(\.ticket))
+        let refused = Set(outcomes.filter { $0.kind == EventKind.refuse.rawValue }.compactMap(\.ticket))
         let counts = Settlement.Tickets(planned: tickets.count, delivered: delivered.count, refused: refused.count,
-                                        open: tickets.filter { !delivered.contains($0.key) && !refused.contains($0.key) }.count)
+                                        open: tickets.filter { !delivered.contains($0.ticket) && !refused.contains($0.ticket) }.count)
 
-        // Handovers.
-        var handovers: [(VanEvent, Handover)] = []
+        // Deliveries, from the entries' own columns; the handover content where lines matter.
+        var shortByProduct: [String: Int] = [:]
+        var deliveredCartons = 0
         for d in of(.deliver) {
-            guard let h = d.detail.flatMap({ try? JSONDecoder().decode(Handover.self, from: Data($0.utf8)) }) else {
-                x.append(.init(.missingSignature, ticket: d.ticket, event: d.id, "delivery \(d.id) has no readable handover content"))
-                continue
+            let t = ticketByKey[d.ticket ?? ""]
+            let ticket = d.ticket ?? "?"
+            deliveredCartons += Int(d.qty ?? 0)
+            if day.unbound.contains(d.id) {
+                x.append(.init(.missingSignature, ticket: ticket, event: d.id, "delivery of \(ticket) does not bind its content or signature (hash or reference differs)"))
+            } else if day.missingImages.contains(d.ref ?? "") {
+                x.append(.init(.missingSignature, ticket: ticket, event: d.id, "the signature image of \(ticket) (\((d.ref ?? "").prefix(12))…) has not reached the depot; sync the van"))
             }
-            handovers.append((d, h))
-            if h.signature.isEmpty || d.ref != h.signature || Handover.hash(of: d.detail ?? "") != d.hash {
-                x.append(.init(.missingSignature, ticket: d.ticket, event: d.id, "delivery of \(h.ticket) does not bind its signature (hash or reference differs)"))
-            } else if try !replica.hasBlob(h.signature) {
-                x.append(.init(.missingSignature, ticket: d.ticket, event: d.id, "the signature image of \(h.ticket) (\(h.signature.prefix(12))…) has not reached the depot; sync the van"))
+            if let h = day.handovers[d.id] {
+                for l in h.lines where l.short > 0 {
+                    shortByProduct[l.product, default: 0] += l.short
+                    x.append(.init(.shortDelivery, ticket: ticket, event: d.id, "\(l.short) × \(l.name) (\(l.product)) short; value \(h.value) instead of \(Money(minorUnits: h.value.minorUnits + l.unitPrice.minorUnits * Int64(l.short)))"))
+                }
             }
-            for l in h.lines where l.short > 0 {
-                x.append(.init(.shortDelivery, ticket: h.ticket, event: d.id, "\(l.short) × \(l.name) (\(l.product)) short; value \(h.value) instead of \(Money(minorUnits: h.value.minorUnits + l.unitPrice.minorUnits * Int64(l.short)))"))
+            if t?.cash == true && d.amount != d.due {
+                x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "collected \(d.amount) of \(d.due)\(d.reason.map { ": \($0)" } ?? " with no reason given")"))
+            } else if t?.cash == false && d.amount != .zero {
+                x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "\(d.amount) cash recorded on a ticket paid electronically"))
             }
-            if h.payment == PaymentKind.cash.rawValue && h.cash != h.value {
-                x.append(.init(.cashMismatch, ticket: h.ticket, event: d.id, "collected \(h.cash) of \(h.value)\(h.partialReason.map { ": \($0)" } ?? " with no reason given")"))
-            } else if h.payment != PaymentKind.cash.rawValue && h.cash != .zero {
-                x.append(.init(.cashMismatch, ticket: h.ticket, event: d.id, "\(h.cash) cash recorded on a ticket paid electronically"))
+            let scanned = day.scansByTicket[ticket] ?? 0  // a relief van's scans count too
+            if scanned < Int(d.qty ?? 0) {
+                x.append(.init(.cartonMismatch, ticket: ticket, event: d.id, "\(d.qty ?? 0) cartons handed over but only \(scanned) scanned"))
             }
         }
+        x += scanMismatches
 
-        // Scans against the tickets they were made for.
-        var scansByTicket: [String: Int] = [:]
-        var cartonOwner: [String: String] = [:]
-        if !of(.scan).isEmpty, let r = van.scope {
-            for c in try replica.rows("cartons", where: "route", is: .text(r)) { cartonOwner[c.key] = c["ticket"].text }
-        }
-        for s in of(.scan) {
-            let t = s.ticket ?? ""
-            scansByTicket[t, default: 0] += 1
-            let code = s.ref ?? ""
-            let customer = ticketByKey[t]?["customer"].text ?? ""
-            if let owner = cartonOwner[code], owner != t {
-                x.append(.init(.cartonMismatch, ticket: t, event: s.id, "carton \(code) belongs to ticket \(owner), but was scanned for \(t)"))
-            } else if cartonOwner[code] == nil {
-                x.append(.init(.cartonMismatch, ticket: t, event: s.id, "carton \(code) is on no ticket of route \(van.scope ?? "?")"))
-            } else if !customer.isEmpty && !code.hasPrefix(customer) {
-                x.append(.init(.cartonMismatch, ticket: t, event: s.id, "carton \(code) does not carry the customer code \(customer)"))
-            }
-        }
-        for (d, h) in handovers {
-            let handed = h.lines.reduce(0) { $0 + $1.delivered }
-            let scanned = scansByTicket[h.ticket] ?? 0
-            if scanned < handed {
-                x.append(.init(.cartonMismatch, ticket: h.ticket, event: d.id, "\(handed) cartons handed over but only \(scanned) scanned"))
-            }
-        }
-
-        // Returns, never more than delivered.
+        // Returns, never more than delivered: all the route's returns of a ticket's product
+        // against its delivery, whichever devices recorded them; flagged on each van that
+        // returned some of it.
         var returned: [String: Int] = [:]
         for r in of(.return) { returned["\(r.ticket ?? "")|\(r.product ?? "")", default: 0] += Int(r.qty ?? 0) }
-        for (key, n) in returned.sorted(by: { $0.key < $1.key }) {
+        var routeReturned: [String: Int] = [:]
+        for r in routeReturns { routeReturned["\(r.ticket ?? "")|\(r.product ?? "")", default: 0] += Int(r.qty ?? 0) }
+        for key in returned.keys.sorted() {
             let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            let deliveredQty = handovers.first { $0.1.ticket == parts[0] }?.1.lines.filter { $0.product == parts[1] }.reduce(0) { $0 + $1.delivered } ?? 0
-            if n > deliveredQty {
-                x.append(.init(.returnExceedsDelivery, ticket: parts[0], "\(n) × \(parts[1]) returned, \(deliveredQty) delivered"))
+            let total = routeReturned[key] ?? 0
+            let deliveredQty = day.handoverByTicket[parts[0]]?.lines.filter { $0.product == parts[1] }.reduce(0) { $0 + $1.delivered } ?? 0
+            if total > deliveredQty {
+                x.append(.init(.returnExceedsDelivery, ticket: parts[0], "\(total) × \(parts[1]) returned (\(returned[key] ?? 0) by \(van.name)), \(deliveredQty) delivered"))
             }
         }
 
         // Cash.
-        let cashDeliveries = handovers.filter { cashTickets.contains($0.1.ticket) }
-        let cashReturns = of(.return).filter { cashTickets.contains($0.ticket ?? "") }
-        let expected = cashDeliveries.reduce(Money.zero) { $0 + $1.1.value } - cashReturns.reduce(Money.zero) { $0 + $1.due }
+        let cashTickets = Set(tickets.filter(\.cash).map(\.ticket))
+        let expected = of(.deliver).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + $1.due }
+            - of(.return).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + $1.due }
         let collected = of(.deliver).reduce(Money.zero) { $0 + $1.amount } - of(.return).reduce(Money.zero) { $0 + $1.amount }
         let deposits = of(.deposit)
         let deposited = deposits.reduce(Money.zero) { $0 + $1.amount }
@@ -193,7 +195,6 @@ public struct Reconciler: Sendable {
             default: break
             }
         }
-
         if cash.variance != .zero {
             let said = of(.closeDay).first?.detail.flatMap { try? JSONDecoder().decode(DaySummary.self, from: Data($0.utf8)) }
             let cashNote = said?.unexplained.first { $0.hasPrefix("cash on hand") }
@@ -203,8 +204,6 @@ public struct Reconciler: Sendable {
         }
 
         // Load: counted at load-out against the manifest and what happened to the goods.
-        let manifestCartons = tickets.reduce(0) { $0 + Int($1["cartons"].integer ?? 0) }
-        let shortByProduct = handovers.flatMap(\.1.lines).reduce(into: [String: Int]()) { $0[$1.product, default: 0] += $1.short }
         var loaded: Int?
         if let load = of(.loadOut).last, let counts = load.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) {
             loaded = counts.reduce(0) { $0 + $1.counted }
@@ -214,7 +213,7 @@ public struct Reconciler: Sendable {
         } else if !tickets.isEmpty {
             x.append(.init(.loadVariance, "no load-out count was recorded"))
         }
-        let load = Settlement.Load(manifest: manifestCartons, loaded: loaded, delivered: handovers.reduce(0) { $0 + $1.1.lines.reduce(0) { $0 + $1.delivered } },
+        let load = Settlement.Load(manifest: tickets.reduce(0) { $0 + $1.cartons }, loaded: loaded, delivered: deliveredCartons,
                                    returned: returned.values.reduce(0, +), short: shortByProduct.values.reduce(0, +))
 
         // Disagreements between devices, and the ledger's integrity.
@@ -234,7 +233,7 @@ public struct Reconciler: Sendable {
         var status: Settlement.Status
         if let (a, ids) = approval {
             status = .approved
-            for e in all where !ids.contains(e.id) {
+            for e in entries.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }) where !ids.contains(e.id) {
                 x.append(.init(.lateEvent, ticket: e.ticket, event: e.id, "\(e.kind) \(e.amount == .zero ? "" : "\(e.amount) ")recorded \(e.at) arrived after the day was approved by \(a.by) at \(a.at); review it"))
             }
         } else if closed == nil {
@@ -242,7 +241,6 @@ public struct Reconciler: Sendable {
         } else {
             status = cash.variance == .zero ? .balanced : cash.variance > .zero ? .over : .short
         }
-        if status == .pending && closed == nil && all.isEmpty { status = .pending }
         return Settlement(device: van.name, route: van.scope ?? "", status: status, tickets: counts, cash: cash, load: load,
                           approval: approval?.0, exceptions: x)
     }
@@ -266,7 +264,7 @@ public struct Reconciler: Sendable {
         if Money(minorUnits: abs(s.cash.variance.minorUnits)) > tolerance && text.isEmpty {
             throw ReconcileError("\(device)'s variance of \(s.cash.variance) is over the tolerance of \(tolerance): say why it is approved with --note TEXT")
         }
-        let ids = DayLedger(try replica.rows("events", where: "day", is: .text(date))).all.filter { $0.device == device }.map(\.id)
+        let ids = try DayEntries.ids(replica, date: date, device: device).map(\.id)
         return try store.approve(device: device, day: date, by: by, note: text, variance: s.cash.variance, entries: ids)
     }
 

@@ -20,7 +20,12 @@ import TallyReplica
         let demo = try CLI.run("demo", "--keep", dir.path("day"))
         #expect(demo.status == 0, "\(demo.stderr)")
         #expect(demo.stdout.contains("Day complete"))
-        #expect(demo.stdout.contains("reconciles to the fen"))
+        #expect(demo.stdout.contains("every fen accounted for"))
+        // The accountant's settlement ends the day: one van balanced, one short with its cause.
+        #expect(demo.stdout.contains("van-01  R01    balanced"))
+        #expect(demo.stdout.contains("van-03  R03    short"))
+        #expect(demo.stdout.contains("50.00 not paid in"))
+        #expect(demo.stdout.contains("approved van-01"))
         #expect(demo.stdout.contains("depot unreachable"))
         #expect(demo.stdout.contains("do not hand it over here"))
         #expect(demo.stdout.contains("89 of 89 signature images held"))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Reading the rows that share one column value (a ticket's lines, a route's events) without
 /// loading the whole table: the domain's hot paths on a handheld.
@@ -16,12 +17,21 @@ extension Replica {
     /// Creates a local index on one column of a table, if missing. Indexes are this file's own:
     /// they are not replicated and change no digest.
     public func ensureIndex(_ table: String, column: String) throws(ReplicaError) {
+        try ensureIndex(table, columns: [column])
+    }
+
+    /// Creates a local index on several columns of a table, in that order, if missing: a query
+    /// that reads only these columns (and the key, which every index carries) never touches the
+    /// rows themselves.
+    public func ensureIndex(_ table: String, columns: [String]) throws(ReplicaError) {
         try withWrite { db, e in
-            guard let plan = e.planByName[table], plan.schema.columnIndex(column) != nil else {
-                throw ReplicaError.schemaMismatch("there is no column '\(column)' in table '\(table)'")
+            guard let plan = e.planByName[table], !columns.isEmpty else { throw ReplicaError.schemaMismatch("there is no table '\(table)'") }
+            for c in columns where plan.schema.columnIndex(c) == nil && c != "tally_cl" {
+                throw ReplicaError.schemaMismatch("there is no column '\(c)' in table '\(table)'")
             }
             let q = StoreLayout.quote
-            try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(q("tally_ix_\(table)_\(column)")) ON \(q(table))(\(q(column)))")
+            let name = "tally_ix_\(table)_" + columns.joined(separator: "_")
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(q(name)) ON \(q(table))(\(columns.map(q).joined(separator: ", ")))")
         }
     }
 
@@ -62,5 +72,25 @@ extension WriteTransaction {
     public func rows(_ table: String, where column: String, is value: Value) throws(ReplicaError) -> [Row] {
         guard let plan = engine.planByName[table] else { throw ReplicaError.schemaMismatch("there is no table '\(table)' in this replica") }
         do { return try Replica.select(db, engine, plan.schema, where: column, is: value) } catch { throw ReplicaError.wrap(error) }
+    }
+}
+
+extension Replica {
+    /// Runs a read-only SQL query over the state tables and hands each result row to `body`,
+    /// without keeping them: for reports that add up a million entries (a day's settlement).
+    /// State tables are named after the schema's tables, with the key and columns by name and
+    /// `tally_cl` odd for a live row; the engine's own `tally_*` tables are not a contract.
+    public func select(_ sql: String, _ arguments: [Value] = [], _ body: ([Value]) throws -> Void) throws(ReplicaError) {
+        try withRead { db, e in
+            let s = try e.query(db, sql)
+            defer { s.reset() }
+            for (i, v) in arguments.enumerated() { s.bind(Int32(i + 1), v) }
+            let n = sqlite3_column_count(s.handle)
+            var row = [Value](repeating: .null, count: Int(n))
+            while try s.step() {
+                for i in 0..<Int(n) { row[i] = s.value(Int32(i)) }
+                try body(row)
+            }
+        }
     }
 }

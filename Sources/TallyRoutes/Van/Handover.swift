@@ -12,6 +12,15 @@ public struct Handover: Sendable, Codable, Equatable {
         public var delivered: Int
         public var short: Int
         public var unitPrice: Money
+
+        public init(product: String, name: String, ordered: Int, delivered: Int, short: Int, unitPrice: Money) {
+            self.product = product
+            self.name = name
+            self.ordered = ordered
+            self.delivered = delivered
+            self.short = short
+            self.unitPrice = unitPrice
+        }
     }
 
     public var ticket: String
@@ -35,6 +44,27 @@ public struct Handover: Sendable, Codable, Equatable {
     public var promisedBy: String?
     /// Handed over after the promised time.
     public var late: Bool
+
+    public init(ticket: String, day: String, route: String, customer: String, customerName: String, payment: String, lines: [Line],
+                value: Money, cash: Money, partialReason: String?, signer: String?, signature: String, device: String, at: String,
+                promisedBy: String?, late: Bool) {
+        self.ticket = ticket
+        self.day = day
+        self.route = route
+        self.customer = customer
+        self.customerName = customerName
+        self.payment = payment
+        self.lines = lines
+        self.value = value
+        self.cash = cash
+        self.partialReason = partialReason
+        self.signer = signer
+        self.signature = signature
+        self.device = device
+        self.at = at
+        self.promisedBy = promisedBy
+        self.late = late
+    }
 
     /// The exact bytes that are hashed and stored: sorted keys, no whitespace, UTF-8.
     public func canonicalJSON() -> String {

@@ -8,6 +8,13 @@ public struct LoadCount: Sendable, Codable, Equatable {
     public var expected: Int
     public var counted: Int
     public var difference: Int { counted - expected }
+
+    public init(product: String, name: String, expected: Int, counted: Int) {
+        self.product = product
+        self.name = name
+        self.expected = expected
+        self.counted = counted
+    }
 }
 
 /// A recorded load-out.

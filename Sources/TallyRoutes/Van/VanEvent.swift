@@ -23,6 +23,27 @@ public struct VanEvent: Sendable, Codable, Equatable {
 
     public var eventKind: EventKind? { EventKind(rawValue: kind) }
 
+    /// An entry read some other way than as a row (a report's own query).
+    public init(id: String, kind: String, route: String, day: String, ticket: String?, device: String, at: String, amount: Money,
+                due: Money, product: String?, qty: Int64?, reason: String?, note: String?, ref: String?, detail: String?, hash: String?) {
+        self.id = id
+        self.kind = kind
+        self.route = route
+        self.day = day
+        self.ticket = ticket
+        self.device = device
+        self.at = at
+        self.amount = amount
+        self.due = due
+        self.product = product
+        self.qty = qty
+        self.reason = reason
+        self.note = note
+        self.ref = ref
+        self.detail = detail
+        self.hash = hash
+    }
+
     init(_ row: Row) {
         id = row.key
         kind = row["kind"].text ?? ""
@@ -50,12 +71,17 @@ public struct DayLedger: Sendable {
     /// Entries not voided, voids excluded.
     public let active: [VanEvent]
 
-    public init(_ rows: [Row]) {
-        var events = rows.map(VanEvent.init)
+    /// `ordered`: sort by time (for people); reports that only add up skip it.
+    public init(_ rows: [Row], ordered: Bool = true) {
+        self.init(events: rows.map(VanEvent.init), ordered: ordered)
+    }
+
+    public init(events: [VanEvent], ordered: Bool = false) {
+        var events = events
         var voided: [String: String] = [:]
         for e in events where e.kind == EventKind.void.rawValue { if let target = e.ref { voided[target] = e.id } }
-        for i in events.indices { events[i].voidedBy = voided[events[i].id] }
-        events.sort { ($0.at, $0.id) < ($1.at, $1.id) }
+        if !voided.isEmpty { for i in events.indices { events[i].voidedBy = voided[events[i].id] } }
+        if ordered { events.sort { ($0.at, $0.id) < ($1.at, $1.id) } }
         all = events
         active = events.filter { $0.voidedBy == nil && $0.kind != EventKind.void.rawValue }
     }

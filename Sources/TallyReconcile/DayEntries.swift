@@ -1,0 +1,142 @@
+import Foundation
+import TallyReplica
+import TallyRoutes
+
+/// A ticket as settlement reads it.
+struct TicketInfo: Sendable {
+    var ticket: String
+    var route: String
+    var customer: String
+    var cash: Bool
+    var cartons: Int
+}
+
+/// One business day of the depot's ledger, read for settlement without holding a million rows:
+/// scans are counted and checked inside SQLite, every other entry is kept without its content,
+/// and handover contents are decoded only where a figure needs them.
+struct DayEntries {
+    /// Active entries other than scans (voids applied), content left out except for load-outs
+    /// and day closes.
+    var active: [VanEvent] = []
+    /// Every entry id of the day per device, voids included (only for approved devices).
+    var tickets: [TicketInfo] = []
+    /// Active scans per device and ticket.
+    var scans: [String: [String: Int]] = [:]
+    /// Active scans per ticket, whichever device scanned.
+    var scansByTicket: [String: Int] = [:]
+    /// Decoded handovers by ticket, whichever device delivered.
+    var handoverByTicket: [String: Handover] = [:]
+    /// Scans whose carton belongs elsewhere: (device, exception).
+    var scanMismatches: [(String, SettlementException)] = []
+    /// Deliveries whose entry does not bind its content or signature reference.
+    var unbound: Set<String> = []
+    /// Handover contents decoded because a figure needs the lines (shortages, part payments).
+    var handovers: [String: Handover] = [:]
+    /// Signature hashes of the day's deliveries the depot does not hold.
+    var missingImages: Set<String> = []
+
+    static func load(_ replica: Replica, date: String) throws -> DayEntries {
+        var d = DayEntries()
+        let day: [Value] = [.text(date)]
+        let notVoided = "id NOT IN (SELECT ref FROM events WHERE day = ?1 AND kind = 'void' AND tally_cl % 2 = 1 AND ref IS NOT NULL)"
+
+        try replica.select("SELECT ticket, route, customer, payment, cartons FROM tickets WHERE date = ?1 AND tally_cl % 2 = 1", day) { r in
+            d.tickets.append(TicketInfo(ticket: r[0].text ?? "", route: r[1].text ?? "", customer: r[2].text ?? "",
+                                        cash: r[3].text == PaymentKind.cash.rawValue, cartons: Int(r[4].integer ?? 0)))
+        }
+        var all: [VanEvent] = []
+        try replica.select("""
+            SELECT id, kind, route, device, ticket, amount, due, qty, product, reason, note, ref, hash, at, day,
+                   CASE WHEN kind IN ('load_out', 'close_day') THEN detail END
+            FROM events WHERE day = ?1 AND kind != 'scan' AND tally_cl % 2 = 1
+            """, day) { r in
+            all.append(VanEvent(id: r[0].text ?? "", kind: r[1].text ?? "", route: r[2].text ?? "", day: r[14].text ?? date,
+                                ticket: r[4].text, device: r[3].text ?? "", at: r[13].text ?? "", amount: Money(minorUnits: r[5].integer ?? 0),
+                                due: Money(minorUnits: r[6].integer ?? 0), product: r[8].text, qty: r[7].integer, reason: r[9].text,
+                                note: r[10].text, ref: r[11].text, detail: r[15].text, hash: r[12].text))
+        }
+        d.active = DayLedger(events: all).active
+
+        try replica.select("""
+            SELECT device, ticket, COUNT(*) FROM events
+            WHERE day = ?1 AND kind = 'scan' AND tally_cl % 2 = 1 AND \(notVoided) GROUP BY device, ticket
+            """, day) { r in
+            let n = Int(r[2].integer ?? 0)
+            d.scans[r[0].text ?? "", default: [:]][r[1].text ?? ""] = n
+            d.scansByTicket[r[1].text ?? "", default: 0] += n
+        }
+        // A carton of the scanned ticket carries its customer's code: the manifest import checks
+        // that, so only cartons that are missing or belong elsewhere need a second look.
+        try replica.select("""
+            SELECT e.id, e.device, e.ticket, e.ref, c.ticket, (SELECT t.customer FROM tickets t WHERE t.ticket = e.ticket)
+            FROM events e LEFT JOIN cartons c ON c.code = e.ref AND c.tally_cl % 2 = 1
+            WHERE e.day = ?1 AND e.kind = 'scan' AND e.tally_cl % 2 = 1 AND e.\(notVoided)
+              AND (c.code IS NULL OR c.ticket IS NOT e.ticket)
+            """, day) { r in
+            let id = r[0].text ?? "", ticket = r[2].text ?? "", code = r[3].text ?? ""
+            let detail: String
+            if let owner = r[4].text, owner != ticket {
+                detail = "carton \(code) belongs to ticket \(owner), not to \(ticket) (customer \(r[5].text ?? "?"))"
+            } else {
+                detail = "carton \(code) is on no ticket of the manifest"
+            }
+            d.scanMismatches.append((r[1].text ?? "", SettlementException(.cartonMismatch, ticket: ticket, event: id, detail)))
+        }
+
+        // Deliveries: the binding checked for all, the content decoded where the lines matter.
+        let cartonsOf = Dictionary(d.tickets.map { ($0.ticket, $0.cartons) }, uniquingKeysWith: { a, _ in a })
+        let returned = Set(d.active.filter { $0.kind == EventKind.return.rawValue }.compactMap(\.ticket))
+        var signatures: [String] = []
+        try replica.select("""
+            SELECT id, ticket, detail, hash, ref, qty, reason FROM events
+            WHERE day = ?1 AND kind = 'deliver' AND tally_cl % 2 = 1 AND \(notVoided)
+            """, day) { r in
+            let id = r[0].text ?? "", ticket = r[1].text ?? "", detail = r[2].text ?? "", ref = r[4].text ?? ""
+            if ref.isEmpty || Handover.hash(of: detail) != r[3].text || !Self.bytes(of: detail, contain: "\"signature\":\"\(ref)\"") {
+                d.unbound.insert(id)
+            } else {
+                signatures.append(ref)
+            }
+            let short = Int(r[5].integer ?? 0) < (cartonsOf[ticket] ?? 0)
+            if short || r[6].text != nil || returned.contains(ticket) {
+                if let h = try? JSONDecoder().decode(Handover.self, from: Data(detail.utf8)) {
+                    d.handovers[id] = h
+                    d.handoverByTicket[ticket] = h
+                }
+            }
+        }
+        d.missingImages = Set(try replica.missingBlobs(of: signatures))
+        return d
+    }
+
+    /// Byte-wise substring test: Foundation's `contains` costs more than hashing the content.
+    static func bytes(of text: String, contain needle: String) -> Bool {
+        var text = text, needle = needle
+        return text.withUTF8 { h in
+            needle.withUTF8 { n in
+                guard !n.isEmpty, h.count >= n.count else { return n.isEmpty }
+                let first = n[0], last = h.count - n.count
+                var i = 0
+                while i <= last {
+                    if h[i] == first {
+                        var j = 1
+                        while j < n.count && h[i + j] == n[j] { j += 1 }
+                        if j == n.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// Every entry id of a device's day (voided ones and voids included): what an approval locks.
+    static func ids(_ replica: Replica, date: String, device: String) throws -> [(id: String, kind: String, ticket: String?, amount: Money, at: String)] {
+        var out: [(id: String, kind: String, ticket: String?, amount: Money, at: String)] = []
+        try replica.select("SELECT id, kind, ticket, amount, at FROM events WHERE day = ?1 AND device = ?2 AND tally_cl % 2 = 1",
+                           [.text(date), .text(device)]) { r in
+            out.append((id: r[0].text ?? "", kind: r[1].text ?? "", ticket: r[2].text, amount: Money(minorUnits: r[3].integer ?? 0), at: r[4].text ?? ""))
+        }
+        return out
+    }
+}

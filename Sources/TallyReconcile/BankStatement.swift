@@ -11,8 +11,8 @@ public struct BankLine: Sendable, Codable, Equatable, Hashable {
     public var account: String
     public var amount: Money
     public var reference: String
-    /// CSV line it came from (0 when read back from the store).
-    public var line: Int
+    /// CSV line it came from (absent when read back from the store).
+    public var line: Int?
 }
 
 /// The bank's statement as CSV: `date,account,amount,reference`, UTF-8 with or without BOM.

@@ -249,18 +249,25 @@ public struct Reconciler: Sendable {
 
     /// Approves a device's day: refused while the day is pending, and above the tolerance
     /// without a note. Locks the day: later entries become `late_event` exceptions.
-    public func approve(device: String, date: String, by: String, note: String?) throws -> Approval {
+    ///
+    /// `unclosed`: approve a day the van has not closed (a broken handheld, a driver gone): only
+    /// with a note; whatever the van syncs later for the day becomes `late_event` for review.
+    public func approve(device: String, date: String, by: String, note: String?, unclosed: Bool = false) throws -> Approval {
         let rec = try reconcile(date: date)
         guard let s = rec.settlements.first(where: { $0.device == device }) else {
             throw ReconcileError("\(device) has nothing to settle on \(date); `tally reconcile --date \(date)` lists the devices")
         }
         switch s.status {
         case .approved: throw ReconcileError("\(device)'s \(date) is already approved by \(s.approval?.by ?? "?"); reopen it first to approve again")
-        case .pending: throw ReconcileError("\(device) has not closed \(date) yet (or not synced its close); it cannot be approved until it has")
+        case .pending where !unclosed:
+            throw ReconcileError("\(device) has not closed \(date) yet (or not synced its close); it cannot be approved until it has, or approve it unclosed with --unclosed --note TEXT")
         default: break
         }
         let tolerance = try store.tolerance()
         let text = (note ?? "").trimmingCharacters(in: .whitespaces)
+        if s.status == .pending && text.isEmpty {
+            throw ReconcileError("approving \(device)'s unclosed \(date) needs a note saying why, with --note TEXT")
+        }
         if Money(minorUnits: abs(s.cash.variance.minorUnits)) > tolerance && text.isEmpty {
             throw ReconcileError("\(device)'s variance of \(s.cash.variance) is over the tolerance of \(tolerance): say why it is approved with --note TEXT")
         }

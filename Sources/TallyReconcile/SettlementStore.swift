@@ -50,7 +50,7 @@ public final class SettlementStore: Sendable {
     public func bankLines() throws -> [BankLine] {
         try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT id, date, account, amount, reference FROM bank_lines ORDER BY date, id").map {
-                BankLine(id: $0[0], date: $0[1], account: $0[2], amount: Money(minorUnits: $0[3]), reference: $0[4], line: 0)
+                BankLine(id: $0[0], date: $0[1], account: $0[2], amount: Money(minorUnits: $0[3]), reference: $0[4], line: nil)
             }
         }
     }

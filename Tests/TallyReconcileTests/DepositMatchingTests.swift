@@ -28,7 +28,7 @@ import TallyRoutes
         #expect(s.exceptions.isEmpty, "\(s.exceptions)")
         #expect(rec.unmatchedBankLines.map(\.reference) == ["X-77"])
         #expect(rec.unmatchedBankLines.first?.amount == .yuan(1130))
-        #expect(rec.unmatchedBankLines.first?.line == 0)  // read back from the store
+        #expect(rec.unmatchedBankLines.first?.line == nil)  // read back from the store
         // Per route, bank lines are not listed: they belong to no route.
         #expect(try d.reconciler().reconcile(date: Depot.day, route: "R07").unmatchedBankLines.isEmpty)
     }

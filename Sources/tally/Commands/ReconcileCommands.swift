@@ -34,7 +34,7 @@ struct ReconcileCommand: ParsableCommand {
         defaultSubcommand: ReconcileDay.self)
 }
 
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case table, csv, json, html }
 
 struct ReconcileDay: TallyCommand {
     static let configuration = CommandConfiguration(
@@ -45,15 +45,17 @@ struct ReconcileDay: TallyCommand {
     var date: String
     @Option(help: "Only this route.")
     var route: String?
-    @Option(help: "table, csv (opens in Excel) or json.")
+    @Option(help: "table, csv (opens in Excel), json, or html (one self-contained file with each delivery's proof and signature).")
     var format: ReportFormat = .table
     @Option(help: "Write to this file instead of the terminal.")
     var out: String?
 
     func execute() throws {
-        let rec = try settlement.reconciler().reconcile(date: date, route: route)
+        let reconciler = try settlement.reconciler()
+        let rec = try reconciler.reconcile(date: date, route: route)
         let text: String
         switch format {
+        case .html: text = try HTMLReport.render(rec, replica: reconciler.replica, generatedAt: IsoTime.format(SystemWallClock().nowMilliseconds()))
         case .json: text = try ReconcileText.json(rec)
         case .csv: text = ReconcileText.csv(rec)
         case .table: text = ReconcileText.table(rec)
@@ -107,11 +109,13 @@ struct SettleApprove: TallyCommand {
     var note: String?
     @Option(help: "Who approves (default: $USER).")
     var by: String?
+    @Flag(help: "Approve a day the van has not closed (needs --note); what it syncs later goes to review as late_event.")
+    var unclosed = false
     @OptionGroup var settlement: SettlementOptions
 
     func execute() throws {
         let who = by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant"
-        let a = try settlement.reconciler().approve(device: device, date: date, by: who, note: note)
+        let a = try settlement.reconciler().approve(device: device, date: date, by: who, note: note, unclosed: unclosed)
         Console.out("\(device) \(date) approved by \(a.by), variance \(a.variance), \(a.entries) entries locked")
     }
 }

@@ -16,7 +16,7 @@ struct TicketInfo: Sendable {
 /// and handover contents are decoded only where a figure needs them.
 struct DayEntries {
     /// Active entries other than scans (voids applied), content left out except for load-outs
-    /// and day closes.
+    /// and day closes. Entries of a kind this version does not know are not counted.
     var active: [VanEvent] = []
     /// Every entry id of the day per device, voids included (only for approved devices).
     var tickets: [TicketInfo] = []
@@ -38,6 +38,8 @@ struct DayEntries {
     static func load(_ replica: Replica, date: String) throws -> DayEntries {
         var d = DayEntries()
         let day: [Value] = [.text(date)]
+        // Named kinds, so the (day, kind) index skips the scans instead of reading every entry.
+        let nonScanKinds = EventKind.allCases.filter { $0 != .scan }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let notVoided = "id NOT IN (SELECT ref FROM events WHERE day = ?1 AND kind = 'void' AND tally_cl % 2 = 1 AND ref IS NOT NULL)"
 
         try replica.select("SELECT ticket, route, customer, payment, cartons FROM tickets WHERE date = ?1 AND tally_cl % 2 = 1", day) { r in
@@ -48,7 +50,7 @@ struct DayEntries {
         try replica.select("""
             SELECT id, kind, route, device, ticket, amount, due, qty, product, reason, note, ref, hash, at, day,
                    CASE WHEN kind IN ('load_out', 'close_day') THEN detail END
-            FROM events WHERE day = ?1 AND kind != 'scan' AND tally_cl % 2 = 1
+            FROM events WHERE day = ?1 AND kind IN (\(nonScanKinds)) AND tally_cl % 2 = 1
             """, day) { r in
             all.append(VanEvent(id: r[0].text ?? "", kind: r[1].text ?? "", route: r[2].text ?? "", day: r[14].text ?? date,
                                 ticket: r[4].text, device: r[3].text ?? "", at: r[13].text ?? "", amount: Money(minorUnits: r[5].integer ?? 0),

@@ -99,6 +99,9 @@ public final class Replica: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = \(sync)")
+            // A page cache of up to 32 MB (SQLite's default is 2 MB): a depot's reports read
+            // hundreds of thousands of rows; a handheld's small file never fills it.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         do {
             return try DatabaseQueue(path: path, configuration: config)

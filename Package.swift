@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "TallyDepot",
             dependencies: [
-                "TallyReplica", "TallyProtocol", "TallyRoutes",
+                "TallyReplica", "TallyProtocol", "TallyRoutes", "TallyReconcile",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "TallySync",
             dependencies: [
-                "TallyReplica", "TallyProtocol",
+                "TallyReplica", "TallyProtocol", "TallyReconcile",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

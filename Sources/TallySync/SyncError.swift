@@ -20,7 +20,9 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreachable(let url, let pending, _):
-            "depot unreachable at \(url); \(pending) change\(pending == 1 ? " is" : "s are") kept on this device and will sync later"
+            pending == 0
+                ? "depot unreachable at \(url); nothing is waiting on this device; try again when the depot can be reached"
+                : "depot unreachable at \(url); \(pending) change\(pending == 1 ? " is" : "s are") kept on this device and will sync later"
         case .credentialRefused(let e): e.message
         case .refused(let e): "the depot refused: \(e.message)"
         case .notJoined(let path): "\(path) is not joined to a depot; run `tally join URL --credential TOKEN --replica \(path)` first"

@@ -227,7 +227,7 @@ import TallyRoutes
     @Test func schemasAreWellFormedAndTheValidatorBites() throws {
         let validator = try SchemaValidator(directory: Self.schemaDir)
         #expect(validator.schemaNames == ["BlobList", "Change", "Error", "JoinRequest", "JoinResponse", "PullRequest", "PullResponse",
-                                          "PushRequest", "PushResponse", "VersionInfo", "VersionVector"].map { "\($0).schema.json" })
+                                          "PushRequest", "PushResponse", "SettlementRequest", "VersionInfo", "VersionVector"].map { "\($0).schema.json" })
         func json(_ s: String) throws -> JSONValue { try JSONValue.parse(Array(s.utf8)) }
         let site = String(repeating: "0", count: 31) + "a"
         let good = #"{"table": "tickets", "key": "T1", "cl": 1, "values": {"note": "x", "stop": 3, "ref": null, "sig": {"blob": "AAE="}}, "hlc": "018bcfe568000000", "site": "\#(site)", "seq": 1}"#
@@ -253,6 +253,9 @@ import TallyRoutes
         #expect(validator.validate(joinJSON, against: "JoinResponse.schema.json").isEmpty)
         let acct = JoinResponse(device: "accounts", role: "accountant", route: nil, schema: RouteSchema.current)
         #expect(validator.validate(try JSONValue.parse(try WireCodec.encode(acct, compress: false)), against: "JoinResponse.schema.json").isEmpty)
+        let settle = SettlementRequest(date: "2026-11-28", device: "van-07", note: "司机次日补交", unclosed: false)
+        #expect(validator.validate(try JSONValue.parse(try WireCodec.encode(settle, compress: false)), against: "SettlementRequest.schema.json").isEmpty)
+        #expect(!validator.validate(try json(#"{"protocol": 1, "date": "28/11/2026"}"#), against: "SettlementRequest.schema.json").isEmpty)
         let info = VersionInfo(tally: "0.1.0", schemaVersion: 1)
         #expect(validator.validate(try JSONValue.parse(try WireCodec.encode(info, compress: false)), against: "VersionInfo.schema.json").isEmpty)
         for e in [WireError.missingCredential, .badCredential, .revoked, .tooLarge("x"), .clockDrift("y"), .upgradeRequired("z")] {

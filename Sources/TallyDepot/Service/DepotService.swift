@@ -73,6 +73,7 @@ public final class DepotService: Sendable {
             guard let bytes = try replica.blob(hash) else { throw WireError.notFound("the depot has no blob \(hash.prefix(12))…; the device that made it has not synced it yet") }
             return DepotResponse(status: 200, headers: ["content-type": "application/octet-stream"], body: bytes)
         default:
+            if let answer = try settlement(r, path: path) { return answer }
             throw WireError.notFound("there is no \(r.method) \(path) on this depot; check the depot URL")
         }
     }

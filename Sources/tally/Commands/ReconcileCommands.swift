@@ -4,25 +4,65 @@ import TallyDepot
 import TallyReconcile
 import TallyReplica
 import TallyRoutes
+import TallySync
 
-/// The depot's settlement tools, opened from a data folder.
+/// Where settlement happens: on the depot's data folder (`--data`), or at a depot over HTTP with
+/// an accountant's credential (`--depot URL --credential TOKEN`).
 struct SettlementOptions: ParsableArguments {
-    @OptionGroup var data: DataOption
+    @Option(help: "The depot's data folder (on the depot itself).")
+    var data: String?
+    @Option(help: "The depot's URL, from an accountant's device (with --credential).")
+    var depot: String?
+    @Option(help: "The accountant device's credential (with --depot).")
+    var credential: String?
+
+    func validate() throws {
+        guard (data == nil) != (depot == nil) else { throw ValidationError("give either --data DIR (on the depot) or --depot URL --credential TOKEN") }
+        if depot != nil && credential == nil { throw ValidationError("--depot needs --credential TOKEN (an accountant's)") }
+    }
+
+    var folder: DepotFolder { DepotFolder(data ?? ".") }
+
+    /// The remote depot, when settling over HTTP.
+    func remote() throws -> SettlementClient? {
+        guard let depot else { return nil }
+        guard let url = URL(string: depot), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw ValidationError("'\(depot)' is not a depot URL; write it like http://127.0.0.1:8080")
+        }
+        return SettlementClient(url: url, credential: credential ?? "")
+    }
 
     func store() throws -> SettlementStore {
-        guard FileManager.default.fileExists(atPath: data.folder.replicaPath) else { throw DepotError.notADepot(data.data) }
-        return try SettlementStore(path: (data.data as NSString).appendingPathComponent("settlement.sqlite"), clock: SystemWallClock())
+        guard data != nil else { throw ValidationError("this runs on the depot itself: give --data DIR") }
+        guard FileManager.default.fileExists(atPath: folder.replicaPath) else { throw DepotError.notADepot(folder.path) }
+        return try SettlementStore(path: (folder.path as NSString).appendingPathComponent("settlement.sqlite"), clock: SystemWallClock())
     }
 
     func reconciler() throws -> Reconciler {
-        let replica = try data.folder.replica(schema: RouteSchema.current, options: .cli())
-        let registry = try data.folder.registry(clock: SystemWallClock())
+        let replica = try folder.replica(schema: RouteSchema.current, options: .cli())
+        let registry = try folder.registry(clock: SystemWallClock())
         let devices = try registry.devices().map {
             DeviceInfo(name: $0.name, role: $0.role.rawValue, scope: $0.scope, lastSyncAt: $0.lastSyncAt, lastSkewMs: $0.lastSkewMs)
         }
         let r = Reconciler(replica: replica, store: try store(), devices: devices)
         try r.prepareIndexes()
         return r
+    }
+}
+
+/// Runs a settlement command body, turning sync errors into their exit statuses.
+func settling(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as SyncError {
+        Console.err("tally: \(e.description)")
+        switch e {
+        case .unreachable: throw ExitCode(75)
+        case .credentialRefused: throw ExitCode(77)
+        default: throw ExitCode(1)
+        }
+    } catch {
+        throw fail(error)
     }
 }
 
@@ -36,10 +76,10 @@ struct ReconcileCommand: ParsableCommand {
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case table, csv, json, html }
 
-struct ReconcileDay: TallyCommand {
+struct ReconcileDay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "day", abstract: "The day's settlements (the default: `tally reconcile --data DIR --date D`).",
-        discussion: "Status: pending (not closed or not synced), balanced, over, short (deposited against collected), approved. The JSON is a stable contract: docs/RECONCILE.md.")
+        discussion: "Status: pending (not closed or not synced), balanced, over, short (deposited against collected), approved. The JSON is a stable contract: docs/RECONCILE.md. From an accountant's device: --depot URL --credential TOKEN (table, csv, json).")
     @OptionGroup var settlement: SettlementOptions
     @Option(help: "The business day, like 2026-11-28.")
     var date: String
@@ -50,24 +90,35 @@ struct ReconcileDay: TallyCommand {
     @Option(help: "Write to this file instead of the terminal.")
     var out: String?
 
-    func execute() throws {
-        let reconciler = try settlement.reconciler()
-        let rec = try reconciler.reconcile(date: date, route: route)
-        let text: String
-        switch format {
-        case .html: text = try HTMLReport.render(rec, replica: reconciler.replica, generatedAt: IsoTime.format(SystemWallClock().nowMilliseconds()))
-        case .json: text = try ReconcileText.json(rec)
-        case .csv: text = ReconcileText.csv(rec)
-        case .table: text = ReconcileText.table(rec)
-        }
-        if let out {
-            let bytes = (format == .csv ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8)
-            guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
-                throw ValidationError("cannot write \(out); check the folder exists and is writable")
+    func run() async throws {
+        try await settling {
+            let text: String
+            let rec: Reconciliation
+            if let remote = try settlement.remote() {
+                guard format != .html else { throw ValidationError("--format html is made on the depot itself (it embeds the signature images): use --data there") }
+                rec = try await remote.reconcile(date: date, route: route)
+                text = format == .json ? try ReconcileText.json(rec) : format == .csv ? ReconcileText.csv(rec) : ReconcileText.table(rec)
+            } else {
+                let reconciler = try settlement.reconciler()
+                rec = try reconciler.reconcile(date: date, route: route)
+                switch format {
+                case .html: text = try HTMLReport.render(rec, replica: reconciler.replica, generatedAt: IsoTime.format(SystemWallClock().nowMilliseconds()))
+                case .json: text = try ReconcileText.json(rec)
+                case .csv: text = ReconcileText.csv(rec)
+                case .table: text = ReconcileText.table(rec)
+                }
             }
-            Console.out("wrote \(out): \(rec.settlements.count) settlement\(rec.settlements.count == 1 ? "" : "s") for \(date)")
-        } else {
-            Console.out(text)
+            if let out {
+                let bytes = (format == .csv ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8)
+                guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
+                    throw ValidationError("cannot write \(out); check the folder exists and is writable")
+                }
+                Console.out("wrote \(out): \(rec.settlements.count) settlement\(rec.settlements.count == 1 ? "" : "s") for \(date)")
+            } else if format == .csv {
+                FileHandle.standardOutput.write(Data([0xEF, 0xBB, 0xBF] + Array(text.utf8)))
+            } else {
+                Console.out(text)
+            }
         }
     }
 }
@@ -97,30 +148,37 @@ struct SettleCommand: ParsableCommand {
         subcommands: [SettleApprove.self, SettleReopen.self, SettleTolerance.self])
 }
 
-struct SettleApprove: TallyCommand {
+struct SettleApprove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve", abstract: "Approve a van's day; it is locked, and entries arriving later go to review.",
-        discussion: "Refused while the van has not closed the day. A variance above the tolerance needs --note.")
+        discussion: "Refused while the van has not closed the day (unless --unclosed with a note). A variance above the tolerance needs --note. From an accountant's device: --depot URL --credential TOKEN.")
     @Argument(help: "The device, e.g. van-07.")
     var device: String
     @Option(help: "The business day.")
     var date: String
     @Option(help: "Why it is approved (required above the tolerance).")
     var note: String?
-    @Option(help: "Who approves (default: $USER).")
+    @Option(help: "Who approves, on the depot (default: $USER; over HTTP the accountant's device name).")
     var by: String?
     @Flag(help: "Approve a day the van has not closed (needs --note); what it syncs later goes to review as late_event.")
     var unclosed = false
     @OptionGroup var settlement: SettlementOptions
 
-    func execute() throws {
-        let who = by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant"
-        let a = try settlement.reconciler().approve(device: device, date: date, by: who, note: note, unclosed: unclosed)
-        Console.out("\(device) \(date) approved by \(a.by), variance \(a.variance), \(a.entries) entries locked")
+    func run() async throws {
+        try await settling {
+            let a: Approval
+            if let remote = try settlement.remote() {
+                a = try await remote.approve(device: device, date: date, note: note, unclosed: unclosed)
+            } else {
+                let who = by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant"
+                a = try settlement.reconciler().approve(device: device, date: date, by: who, note: note, unclosed: unclosed)
+            }
+            Console.out("\(device) \(date) approved by \(a.by), variance \(a.variance), \(a.entries) entries locked")
+        }
     }
 }
 
-struct SettleReopen: TallyCommand {
+struct SettleReopen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "reopen", abstract: "Reopen an approved day, with the reason.")
     @Argument(help: "The device.")
     var device: String
@@ -128,13 +186,19 @@ struct SettleReopen: TallyCommand {
     var date: String
     @Option(help: "Why it is reopened.")
     var note: String
-    @Option(help: "Who reopens (default: $USER).")
+    @Option(help: "Who reopens, on the depot (default: $USER).")
     var by: String?
     @OptionGroup var settlement: SettlementOptions
 
-    func execute() throws {
-        try settlement.reconciler().reopen(device: device, date: date, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant", note: note)
-        Console.out("\(device) \(date) reopened")
+    func run() async throws {
+        try await settling {
+            if let remote = try settlement.remote() {
+                try await remote.reopen(device: device, date: date, note: note)
+            } else {
+                try settlement.reconciler().reopen(device: device, date: date, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant", note: note)
+            }
+            Console.out("\(device) \(date) reopened")
+        }
     }
 }
 

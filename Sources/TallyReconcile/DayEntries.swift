@@ -49,7 +49,7 @@ struct DayEntries {
         var all: [VanEvent] = []
         try replica.select("""
             SELECT id, kind, route, device, ticket, amount, due, qty, product, reason, note, ref, hash, at, day,
-                   CASE WHEN kind IN ('load_out', 'close_day') THEN detail END
+                   CASE WHEN kind IN ('load_out', 'load_in', 'close_day') THEN detail END
             FROM events WHERE day = ?1 AND kind IN (\(nonScanKinds)) AND tally_cl % 2 = 1
             """, day) { r in
             all.append(VanEvent(id: r[0].text ?? "", kind: r[1].text ?? "", route: r[2].text ?? "", day: r[14].text ?? date,

@@ -213,8 +213,15 @@ public struct Reconciler: Sendable {
         } else if !tickets.isEmpty {
             x.append(.init(.loadVariance, "no load-out count was recorded"))
         }
+        var back: Int?
+        if let loadIn = of(.loadIn).last, let counts = loadIn.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) {
+            back = counts.reduce(0) { $0 + $1.counted }
+            for c in counts where c.difference != 0 {
+                x.append(.init(.loadVariance, event: loadIn.id, "\(c.name) (\(c.product)): \(c.counted) came back, \(c.expected) expected (loaded − delivered + returned)"))
+            }
+        }
         let load = Settlement.Load(manifest: tickets.reduce(0) { $0 + $1.cartons }, loaded: loaded, delivered: deliveredCartons,
-                                   returned: returned.values.reduce(0, +), short: shortByProduct.values.reduce(0, +))
+                                   returned: returned.values.reduce(0, +), short: shortByProduct.values.reduce(0, +), back: back)
 
         // Disagreements between devices, and the ledger's integrity.
         for c in conflicts { x.append(.init(.conflict, ticket: c.key, "\(c.table) \(c.key) \(c.column) is \(c.values.joined(separator: " and ")) on different devices; settle it by hand")) }

@@ -43,6 +43,8 @@ public struct Settlement: Sendable, Codable, Equatable {
         public var returned: Int
         /// Declared short at shops.
         public var short: Int
+        /// Cartons counted back at the depot (nil: no load-in recorded).
+        public var back: Int?
     }
 
     public var device: String

@@ -7,6 +7,9 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case scan
     /// The count of what was loaded before leaving (`qty` = cartons, `detail` = counts per product).
     case loadOut = "load_out"
+    /// The count of what came back at day end (`qty` = cartons, `detail` = counts per product:
+    /// expected is loaded − delivered + returned).
+    case loadIn = "load_in"
     /// The pre-trip vehicle check (`reason` = ok or fault, `note` = the fault).
     case vehicleCheck = "vehicle_check"
     /// A driving-log entry (`qty` = odometer in km, `note`).
@@ -32,6 +35,7 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
         switch self {
         case .scan: "scan 扫码"
         case .loadOut: "load-out 装车"
+        case .loadIn: "load-in 回库"
         case .vehicleCheck: "vehicle check 车检"
         case .odometer: "driving log 行车记录"
         case .deliver: "delivery 交付"

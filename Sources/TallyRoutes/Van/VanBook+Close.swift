@@ -111,6 +111,13 @@ extension VanBook {
             s.unexplained.append("no load-out count was recorded")
         }
 
+        if let back = mine.last(where: { $0.kind == EventKind.loadIn.rawValue }),
+           let counts = back.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) {
+            for c in counts where c.difference != 0 {
+                s.unexplained.append("\(c.name) (\(c.product)): \(c.counted) came back, \(c.expected) expected (loaded − delivered + returned)")
+            }
+        }
+
         for t in s.open {
             let name = try tickets.first { $0.key == t }.flatMap { try replica.row("customers", key: $0["customer"].text ?? "")?["name"].text } ?? ""
             s.unexplained.append("ticket \(t) (\(name)) was neither delivered nor refused")

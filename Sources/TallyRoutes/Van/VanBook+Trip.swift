@@ -67,6 +67,50 @@ extension VanBook {
         return LoadOutRecord(event: id, counts: counts)
     }
 
+    /// Records the count of what came back to the depot at day end. Expected per product: what
+    /// the load-out counted, less what was handed over, plus what was taken back. Products not
+    /// named are counted as expected; differences are kept in the entry.
+    public func loadIn(counts given: [String: Int]) throws -> LoadOutRecord {
+        let day = try openDay()
+        let ledger = try dayLedger(day)
+        let mine = ledger.active.filter { $0.device == device }
+        if let previous = mine.first(where: { $0.kind == EventKind.loadIn.rawValue }) {
+            throw VanError.refused("the load-in is already recorded (\(previous.id)); to count again, void it first with `tally van void \(previous.id) --reason TEXT`")
+        }
+        guard let load = mine.last(where: { $0.kind == EventKind.loadOut.rawValue }),
+              let loaded = load.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) else {
+            throw VanError.refused("there is no load-out count for \(day) to compare with; record what was loaded first with `tally van load-out`")
+        }
+        var expected: [String: Int] = [:]
+        var names: [String: String] = [:]
+        for c in loaded {
+            expected[c.product] = c.counted
+            names[c.product] = c.name
+        }
+        for d in mine where d.kind == EventKind.deliver.rawValue {
+            guard let h = d.detail.flatMap({ try? JSONDecoder().decode(Handover.self, from: Data($0.utf8)) }) else { continue }
+            for l in h.lines { expected[l.product, default: 0] -= l.delivered }
+        }
+        for r in mine where r.kind == EventKind.return.rawValue { expected[r.product ?? "", default: 0] += Int(r.qty ?? 0) }
+        var problems: [String] = []
+        for (p, n) in given.sorted(by: { $0.key < $1.key }) {
+            if expected[p] == nil { problems.append("product \(p) was not loaded today; check the code") }
+            if n < 0 { problems.append("the count of \(p) cannot be negative") }
+        }
+        if !problems.isEmpty { throw VanError.refused("the load-in was not recorded: " + problems.joined(separator: "; ")) }
+        let counts = expected.keys.sorted().map { p in
+            LoadCount(product: p, name: names[p] ?? p, expected: expected[p] ?? 0, counted: given[p] ?? expected[p] ?? 0)
+        }
+        let differences = counts.filter { $0.difference != 0 }
+        let note = differences.isEmpty ? "as expected" : differences.map { "\($0.product) \($0.difference > 0 ? "+" : "")\($0.difference)" }.joined(separator: ", ")
+        let at = now
+        let id = try replica.write { tx in
+            try record(tx, .loadIn, subject: day, day: day, at: at, [
+                "qty": .integer(Int64(counts.reduce(0) { $0 + $1.counted })), "detail": .text(Self.json(counts)), "note": .text(note)])
+        }
+        return LoadOutRecord(event: id, counts: counts)
+    }
+
     /// Records the pre-trip vehicle check: nil fault means all is well.
     @discardableResult
     public func vehicleCheck(fault: String?) throws -> String {

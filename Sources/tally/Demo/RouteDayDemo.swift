@@ -196,7 +196,8 @@ struct RouteDayDemo {
             // The bank's statement: van-02's line carries the bank's own reference, matched by amount.
             bank.append("\(Self.date),6222020200112233,\(paidIn),\(v.name == "van-02" ? "CASH DEP 88213" : ref)")
             try book.logOdometer(18_200 + 1_000 * i + 96 + 7 * i, note: "收车 back at the depot")
-            say("16:30  \(v.name)  deposited \(paidIn) at the bank\(paidIn != onHand ? " (holds \(onHand))" : ""); odometer \(18_200 + 1_000 * i + 96 + 7 * i) km")
+            let back = try book.loadIn(counts: [:]).counts.reduce(0) { $0 + $1.counted }
+            say("16:30  \(v.name)  deposited \(paidIn) at the bank\(paidIn != onHand ? " (holds \(onHand))" : ""); odometer \(18_200 + 1_000 * i + 96 + 7 * i) km; \(back) carton\(back == 1 ? "" : "s") back at the depot")
         }
         if let receipt = try? books["van-02"]!.receipt(shortage?.ticket ?? "", verify: true) {  // safe: joined above
             say("16:40  van-02  receipt \(receipt.handover.ticket) verified: \(receipt.checks?.map { "\($0.check) \($0.ok ? "ok" : "FAILED")" }.joined(separator: ", ") ?? "")")

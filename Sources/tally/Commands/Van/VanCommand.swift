@@ -8,7 +8,7 @@ struct VanCommand: ParsableCommand {
         commandName: "van",
         abstract: "A van's working day, offline: load-out, scans, deliveries, refusals, returns, cash, day close.",
         discussion: "Every command works without a network and records on the van's own replica; `tally sync` carries it to the depot. A refused command prints one line saying why, exits 1 and records nothing.",
-        subcommands: [VanTickets.self, VanShow.self, VanLoadOut.self, VanVehicleCheck.self, VanLog.self, VanScan.self, VanDeliver.self,
+        subcommands: [VanTickets.self, VanShow.self, VanLoadOut.self, VanLoadIn.self, VanVehicleCheck.self, VanLog.self, VanScan.self, VanDeliver.self,
                       VanRefuse.self, VanReturn.self, VanVoid.self, VanDeposit.self, VanReceipt.self, VanEvents.self, VanSummary.self,
                       VanCloseDay.self])
 }

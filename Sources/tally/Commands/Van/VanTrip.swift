@@ -92,3 +92,22 @@ struct VanEvents: TallyCommand {
         Console.out(events.isEmpty ? "nothing recorded today yet" : t.render())
     }
 }
+
+struct VanLoadIn: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-in", abstract: "Record the count of what came back to the depot at day end.",
+        discussion: "Expected per product: loaded at load-out, less handed over, plus taken back. Products not named with --count are taken as expected; differences are recorded and appear in the day summary and the settlement.")
+    @Option(help: "Cartons brought back of a product, PRODUCT=QTY; repeat for several products.")
+    var count: [ProductCount] = []
+    @OptionGroup var van: VanOptions
+
+    func execute() throws {
+        let r = try van.book().loadIn(counts: try ProductCount.table(count))
+        if van.json { try Console.json(r); return }
+        var t = TextTable(["product", "name", "expected", "back", "difference"], rightAligned: [2, 3, 4])
+        for c in r.counts { t.add([c.product, c.name, String(c.expected), String(c.counted), c.difference == 0 ? "" : (c.difference > 0 ? "+" : "") + String(c.difference)]) }
+        Console.out(t.render())
+        Console.out(r.differences.isEmpty ? "everything came back as expected; recorded as \(r.event)"
+                                          : "\(r.differences.count) difference\(r.differences.count == 1 ? "" : "s") recorded as \(r.event)")
+    }
+}

@@ -400,6 +400,7 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
     }
     tab.add("depot log: pushes / changes applied / duplicates re-sent", "\(Fmt.int(log.pushes)) / \(Fmt.int(log.applied)) / \(Fmt.int(log.duplicates))")
     tab.add("depot log: pull requests", Fmt.int(log.pulls))
+    tab.add("requests answered 503 busy (Retry-After) and sent again", log.shed == 0 ? "none" : "about \(Fmt.int(log.shed))")
     tab.add(pushOnly ? "wall time, all pushes" : "wall time, all syncs (push + pull + blobs)", Fmt.s(wall))
     if !pushOnly && !timedOut { tab.add("wall time until the last push was acknowledged", Fmt.s(pushWall)) }
     tab.add("depot ingest (changes pushed / wall time)", Fmt.rate(Double(pushed) / wall))
@@ -439,6 +440,8 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
 /// What the depot's log says about pushes and pulls.
 struct PushLog {
     var pushes = 0, applied = 0, duplicates = 0, pulls = 0
+    /// Requests the depot answered 503 busy: its log counts them at the first and every 100th.
+    var shed = 0
     init(_ log: String) {
         for line in log.split(separator: "\n") {
             func field(_ name: String) -> Int {
@@ -447,6 +450,7 @@ struct PushLog {
             }
             if line.hasSuffix("] push") { pushes += 1; applied += field("applied"); duplicates += field("duplicates") }
             if line.hasSuffix("] pull") { pulls += 1 }
+            if line.contains("busy: requests shed") { shed = max(shed, field("shed")) }
         }
     }
 }
@@ -655,7 +659,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         var tScan = 0.0, tJSON = 0.0, served = 0, bytes = 0
         while true {
             let p = try time(&tScan) {
-                try depot.changePage(after: cursor, limit: page) { c, rows in try policy.canRead(c, device: device, rows: rows) }
+                try depot.changePage(after: cursor, limit: page, owner: policy.pageOwner(device: device)) { c, rows in try policy.canRead(c, device: device, rows: rows) }
             }
             let body = try time(&tJSON) { try WireCodec.encode(PullResponse(changes: p.changes, cursor: p.cursor, more: p.more, ack: 0), compress: true) }
             served += p.changes.count; bytes += body.count
@@ -729,7 +733,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     let depotSum = tInflate + tDecode + tScope + tApply
     tab.add("depot total for a push (sum of the above)", "depot", per(depotSum), rate(depotSum))
     tab.add("DepotService.handle(push), whole, no HTTP", "depot", per(tService), rate(tService))
-    tab.add("pull scan for a van of another route (0 served)", "depot", per(scanOther), rate(scanOther))
+    tab.add("pull scan for a van of another route (owner index; 0 served)", "depot", per(scanOther), rate(scanOther))
     tab.add("pull scan for an accountant (all served)", "depot", per(scanAll), rate(scanAll))
     tab.add("  + JSON encode + deflate of the pull pages", "depot", per(jsonAll), rate(jsonAll))
     tab.add("apply into an empty replica (same changes)", "—", per(tApplyOnly), rate(tApplyOnly))

@@ -10,6 +10,10 @@ public protocol ScopePolicy: Sendable {
     func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String?
     /// Which rows of a table go into the device's starting snapshot.
     func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows
+    /// The owner value (of one of `ColumnScopePolicy.scopeColumns`) whose changes a pull need
+    /// examine, besides those without an owner; nil to examine every change. Only narrows
+    /// what `canRead` is asked about, through the depot log's owner index.
+    func pageOwner(device: DeviceRecord) -> String?
 }
 
 /// Scope by column: a table with a `route` column belongs to the van of that route, a table
@@ -29,7 +33,9 @@ public struct ColumnScopePolicy: ScopePolicy {
         }
     }
 
-    static let scopeColumns: Set<String> = ["route", "window"]
+    /// The columns that name a row's owner; the depot's replica indexes its change log by them
+    /// (`ReplicaOptions.scopeColumns`).
+    public static let scopeColumns: [String] = ["route", "window"]
 
     func isReference(_ table: TableSchema) -> Bool {
         !table.columns.contains { Self.scopeColumns.contains($0.name) }
@@ -46,6 +52,10 @@ public struct ColumnScopePolicy: ScopePolicy {
         if device.role == .accountant || isReference(table) { return true }
         guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else { return false }
         return try owner(change, column: column, rows: rows) == device.scope
+    }
+
+    public func pageOwner(device: DeviceRecord) -> String? {
+        Self.column(for: device.role) == nil ? nil : device.scope
     }
 
     public func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows {

@@ -59,12 +59,15 @@ extension EngineState {
         var groups: [[ResolvedChange]] = []
         var groupOf: [RowRef: Int] = [:]
         var newSeqs: [Int: Set<UInt64>] = [:]
+        var owners: [RowRef: String] = [:]
         for c in changes {
             if c.seq <= contiguous[c.site] ?? 0 {
                 report.duplicates += 1
                 continue
             }
-            guard try appendToLog(c) else {
+            let owner = try owner(of: c, batch: owners)
+            if let owner, plans[c.table].scopeColumn != nil { owners[RowRef(table: c.table, key: c.key)] = owner }
+            guard try appendToLog(c, owner: owner) else {
                 report.duplicates += 1
                 continue
             }

@@ -9,6 +9,19 @@ public enum WireCodec {
 
     /// Decodes a body. Every failure is a `WireError` a person can act on.
     public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], compressed: Bool) throws(WireError) -> T {
+        try decodeJSON(T.self, try inflate(body, compressed: compressed))
+    }
+
+    /// Decodes a push body: with `PushParser` when it can, else as `decode` does (the same
+    /// value, or the same error).
+    public static func decodePush(from body: [UInt8], compressed: Bool) throws(WireError) -> PushRequest {
+        let json = try inflate(body, compressed: compressed)
+        if let r = PushParser.parse(json) { return r }
+        return try decodeJSON(PushRequest.self, json)
+    }
+
+    /// The body's JSON bytes, inflated when compressed, within the limits.
+    public static func inflate(_ body: [UInt8], compressed: Bool) throws(WireError) -> [UInt8] {
         guard body.count <= WireLimits.maxBody else {
             throw .tooLarge("the request is \(body.count) bytes, over the limit of \(WireLimits.maxBody); sync in smaller batches")
         }
@@ -21,6 +34,10 @@ public enum WireCodec {
                 }
             }
         }
+        return json
+    }
+
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ json: [UInt8]) throws(WireError) -> T {
         do {
             return try decoder.decode(T.self, from: Data(json))
         } catch let e as DecodingError {

@@ -612,7 +612,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     let n = written.changes
     let page = o.pageSize
 
-    var tRead = 0.0, tEncode = 0.0, tDeflate = 0.0, tInflate = 0.0, tDecode = 0.0, tScope = 0.0, tApply = 0.0
+    var tRead = 0.0, tEncode = 0.0, tDeflate = 0.0, tInflate = 0.0, tDecode = 0.0, tDecodeJSON = 0.0, tScope = 0.0, tApply = 0.0
     var jsonBytes = 0, zBytes = 0
     var bodies: [[UInt8]] = []
     var ack: UInt64 = 0
@@ -631,7 +631,9 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         jsonBytes += json.count; zBytes += z.count
         let inflated = try time(&tInflate) { try Deflate.decompress(z, limit: WireLimits.maxInflated) }
         bodies.append(inflated)
-        let decoded = try time(&tDecode) { try WireCodec.decode(PushRequest.self, from: inflated, compressed: false) }
+        let decoded = try time(&tDecode) { try WireCodec.decodePush(from: inflated, compressed: false) }
+        let viaDecoder = try time(&tDecodeJSON) { try WireCodec.decode(PushRequest.self, from: inflated, compressed: false) }
+        guard PushParser.parse(inflated) != nil, decoded == viaDecoder else { throw BenchError("breakdown: PushParser and JSONDecoder disagree on a push body") }
         // As DepotService.push checks: each change against the row as the push has written it so far.
         let refused = try time(&tScope) {
             try depot.read { rows in
@@ -723,9 +725,10 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     tab.add("JSON encode (JSONEncoder)", "van", per(tEncode), rate(tEncode))
     tab.add("deflate level 6", "van", per(tDeflate), rate(tDeflate))
     tab.add("inflate", "depot", per(tInflate), rate(tInflate))
-    tab.add("JSON decode (JSONDecoder)", "depot", per(tDecode), rate(tDecode))
+    tab.add("JSON decode (PushParser, over the bytes)", "depot", per(tDecode), rate(tDecode))
+    tab.add("  same bodies with JSONDecoder (PushRequest, Value trying String first)", "(alt.)", per(tDecodeJSON), rate(tDecodeJSON))
     let variants = try DecodeVariants.time(bodies)
-    tab.add("  same bodies into wire-shaped structs, the engine's Value order", "(alt.)", per(variants.probeFirst), rate(variants.probeFirst))
+    tab.add("  same bodies into wire-shaped structs, the old Value order (blob probe first)", "(alt.)", per(variants.probeFirst), rate(variants.probeFirst))
     tab.add("  same structs, Value trying String first", "(alt.)", per(variants.stringFirst), rate(variants.stringFirst))
     tab.add("  same bodies, untyped JSONSerialization", "(alt.)", per(variants.serialization), rate(variants.serialization))
     tab.add("scope check (refusal: a row read per change)", "depot", per(tScope), rate(tScope))

@@ -95,7 +95,7 @@ public final class DepotService: Sendable {
 
     func push(_ r: DepotRequest) throws -> DepotResponse {
         let device = try registry.authenticate(r.bearer)
-        let req = try WireCodec.decode(PushRequest.self, from: r.body, compressed: r.isCompressed)
+        let req = try WireCodec.decodePush(from: r.body, compressed: r.isCompressed)
         try checkProtocol(req.protocolVersion)
         try checkSchema(req.schemaVersion)
         guard let site = SiteID(hex: req.site) else { throw WireError.badRequest("site must be 32 hex digits") }

@@ -44,7 +44,7 @@ public struct ColumnScopePolicy: ScopePolicy {
     /// The row's owner for this role: the change's own value, else the stored row's.
     func owner(_ change: Change, column: String, rows: RowReader) throws -> String? {
         if let v = change.value(column) { return v.text }
-        return try rows.row(change.table, key: change.key)?[column].text
+        return try rows.text(change.table, key: change.key, column: column)
     }
 
     public func canRead(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> Bool {
@@ -71,8 +71,10 @@ public struct ColumnScopePolicy: ScopePolicy {
         guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else {
             return "\(change.table) rows do not belong to a \(device.role.rawValue)"
         }
-        let target = try owner(change, column: column, rows: rows)
-        if let stored = try rows.row(change.table, key: change.key)?[column].text, stored != device.scope {
+        // One read of the stored owner serves both checks.
+        let stored = try rows.text(change.table, key: change.key, column: column)
+        let target = change.value(column).map(\.text) ?? stored
+        if let stored, stored != device.scope {
             return "\(change.table) '\(change.key)' belongs to \(column) \(stored), not to this device's \(column) \(device.scope ?? "?")"
         }
         guard target == device.scope else {

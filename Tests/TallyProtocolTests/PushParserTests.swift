@@ -28,8 +28,8 @@ import TallyReplica
             var changes: [Change] = []
             for k in 0..<Int.random(in: 0...20, using: &rng) {
                 var values: [ColumnValue] = []
-                for c in 0..<Int.random(in: 0...6, using: &rng) { values.append(ColumnValue("col\(c)\(randomText(&rng))", randomValue(&rng))) }
-                changes.append(Change(table: "t\(randomText(&rng))", key: randomText(&rng) + "\(k)", cl: Int64.random(in: 1...9, using: &rng),
+                for c in 0..<Int.random(in: 0...6, using: &rng) { values.append(ColumnValue("col\(c)\(Self.randomText(&rng))", Self.randomValue(&rng))) }
+                changes.append(Change(table: "t\(Self.randomText(&rng))", key: Self.randomText(&rng) + "\(k)", cl: Int64.random(in: 1...9, using: &rng),
                                       values: values, hlc: HLC(rawValue: UInt64.random(in: 2...UInt64.max, using: &rng)),
                                       site: Self.site, seq: UInt64.random(in: 1...UInt64(1) << 40, using: &rng)))
             }

@@ -246,13 +246,17 @@ private struct Cursor {
     mutating func string() -> String? {
         guard eat(UInt8(ascii: "\"")) else { return nil }
         let start = i
+        var high: UInt8 = 0
         while i < b.count {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
-                let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                let bytes = UnsafeBufferPointer(rebasing: b[start..<i])
+                // ASCII needs no validation (6% of a depot's CPU went to validating keys).
+                let s = high < 0x80 ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
                 i += 1
                 return s
             }
+            high |= c
             if c == UInt8(ascii: "\\") { return escapedString(from: start) }
             if c < 0x20 { return nil }
             i += 1

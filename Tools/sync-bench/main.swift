@@ -722,7 +722,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     var tab = Table("4. Where the time goes: \(Fmt.int(n)) changes of one van, pages of \(page), in-process (no HTTP), one core",
                     ["step", "side", "per change", "changes/s"])
     tab.add("read own changes from the log", "van", per(tRead), rate(tRead))
-    tab.add("JSON encode (JSONEncoder)", "van", per(tEncode), rate(tEncode))
+    tab.add("JSON encode (PushWriter, by hand; the bytes JSONEncoder writes)", "van", per(tEncode), rate(tEncode))
     tab.add("deflate level 6", "van", per(tDeflate), rate(tDeflate))
     tab.add("inflate", "depot", per(tInflate), rate(tInflate))
     tab.add("JSON decode (PushParser, over the bytes)", "depot", per(tDecode), rate(tDecode))

@@ -192,13 +192,12 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     }
 
     /// The owner a change's log row records: the change's own text in the table's scope column;
-    /// else, when the change does not set that column, the owner an earlier change of the same
-    /// batch gave the row (`batch`), else the stored row's (`loaded`, or read now).
-    func owner(of c: ResolvedChange, loaded: RowState? = nil, batch: [RowRef: String]? = nil) throws(ReplicaError) -> String? {
+    /// else, when the change does not set that column, the stored row's (`loaded`, or read now).
+    /// (`ingest` also carries owners from earlier changes of the same batch.)
+    func owner(of c: ResolvedChange, loaded: RowState? = nil) throws(ReplicaError) -> String? {
         let plan = plans[c.table]
         guard let sc = plan.scopeColumn else { return nil }
         if let v = c.columns.first(where: { $0.0 == sc }) { return v.1.text }
-        if let known = batch?[RowRef(table: c.table, key: c.key)] { return known }
         if let loaded { return loaded.exists ? loaded.values[sc].text : nil }
         return try plan.storedOwner(c.key)
     }

@@ -51,6 +51,8 @@ struct Options: Sendable {
     var pageSize = 5_000
     /// The fleet gives up after this many seconds and reports how far it got.
     var fleetDeadline = 600
+    /// `ingest` pushes over plain blocking sockets (SocketPush) instead of URLSession.
+    var lightClients = false
 
     static func parse(_ args: [String]) throws -> Options {
         var o = Options()
@@ -85,12 +87,13 @@ struct Options: Sendable {
             case "--tally": o.tally = try value(a)
             case "--depot-wrapper": o.depotWrapper = try value(a).split(separator: " ").map(String.init)
             case "--perf": o.perf = try value(a)
+            case "--light-clients": o.lightClients = true
             case "-h", "--help":
                 say("""
                     usage: tally-sync-bench [--quick] [--only day,fleet,ingest,first,delta,breakdown] [--runs N] [--vans N]
                                             [--fleet-min TICKETS] [--fleet-max TICKETS] [--fleet-signatures N]
                                             [--rows N] [--deltas N] [--first-runs N] [--delta-rows N] [--page-size N] [--fleet-deadline SECONDS]
-                                            [--scratch DIR] [--keep] [--tally PATH] [--depot-wrapper "valgrind --tool=callgrind"] [--perf DIR]
+                                            [--scratch DIR] [--keep] [--tally PATH] [--depot-wrapper "valgrind --tool=callgrind"] [--perf DIR] [--light-clients]
                     """)
                 exit(0)
             default: throw BenchError("unknown option \(a); --help lists them")
@@ -344,7 +347,9 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
                 defer { done.add() }
                 if pushOnly {
                     do {
-                        let s = try await RawPush.pushAll(c.replica, credential: credential, url: url, session: session, pageSize: page)
+                        let s = o.lightClients
+                            ? try await SocketPush.pushAll(c.replica, credential: credential, port: depot.port, pageSize: page)
+                            : try await RawPush.pushAll(c.replica, credential: credential, url: url, session: session, pageSize: page)
                         return (s.pushed, s.pending, s.sent, Fmt.secs(start.duration(to: .now)), nil, [], true)
                     } catch where stopped.value > 0 {
                         return (0, day, 0, Fmt.secs(start.duration(to: .now)), nil, ["\(error)"], false)
@@ -392,7 +397,7 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
         guard held >= total else { throw BenchError("fleet: the depot holds \(held) changes, fewer than the \(total) pushed") }
     }
 
-    var tab = Table((pushOnly ? "2b. \(n) vans pushing at once (pushes only, no pull or blob phase): " : "2. \(n) vans syncing at once: ") + "\(Fmt.int(total)) changes (\(Fmt.int(plan.first! * VanDay.changesPerTicket))–\(Fmt.int(plan.last! * VanDay.changesPerTicket)) per van)\(totalBlobs > 0 ? " + \(totalBlobs) blobs" : "")",  // safe: n >= 1
+    var tab = Table((pushOnly ? "2b. \(n) vans pushing at once (pushes only, no pull or blob phase\(o.lightClients ? ", plain-socket clients" : "")): " : "2. \(n) vans syncing at once: ") + "\(Fmt.int(total)) changes (\(Fmt.int(plan.first! * VanDay.changesPerTicket))–\(Fmt.int(plan.last! * VanDay.changesPerTicket)) per van)\(totalBlobs > 0 ? " + \(totalBlobs) blobs" : "")",  // safe: n >= 1
                     ["figure", "value"])
     if timedOut {
         tab.add("DID NOT FINISH within the deadline", "\(finished) of \(n) vans done after \(o.fleetDeadline) s")
@@ -425,7 +430,7 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
     }
     if pushOnly {
         return [
-            "| \(n) vans pushing only (no pull), \(Fmt.int(total)) changes: depot ingest | \(Fmt.rate(Double(total) / wall)) (wall \(Fmt.s(wall))) | ≥ 100,000/s | \(Fmt.x(Double(total) / wall / 100_000)) |",
+            "| \(n) vans pushing only (no pull\(o.lightClients ? ", plain-socket clients" : "")), \(Fmt.int(total)) changes: depot ingest | \(Fmt.rate(Double(total) / wall)) (wall \(Fmt.s(wall))) | ≥ 100,000/s | \(Fmt.x(Double(total) / wall / 100_000)) |",
             "| … depot CPU per change; depot peak memory | \(Fmt.us(depotCPU / Double(total))); \(Fmt.mb(peak)) | | |",
         ]
     }

@@ -19,7 +19,7 @@ public struct DepotServer: Sendable {
     public let maxInFlight: Int
     let logger: Logger
 
-    public static let defaultMaxInFlight = 16
+    public static let defaultMaxInFlight = 64
 
     public init(service: DepotService, host: String = "127.0.0.1", port: Int = 8080,
                 maxInFlight: Int = DepotServer.defaultMaxInFlight, logger: Logger) {

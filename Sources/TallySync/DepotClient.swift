@@ -30,6 +30,8 @@ struct DepotClient: Sendable {
     final class Meter: @unchecked Sendable {  // safe: one sync at a time mutates it, from one task
         var sent = 0
         var received = 0
+        /// Requests answered `503 busy` and sent again.
+        var busy = 0
     }
 
     func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, as: Answer.Type, meter: Meter) async throws(SyncError) -> Answer {
@@ -74,6 +76,7 @@ struct DepotClient: Sendable {
                 }
                 let delay = Self.busyDelay(retryAfter: retryAfter, attempt: attempt)
                 attempt += 1
+                meter.busy += 1
                 waited += delay
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
             }

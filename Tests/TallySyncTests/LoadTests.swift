@@ -3,6 +3,10 @@ import Testing
 import TallyProtocol
 import TallyReplica
 import TallyRoutes
+import TallySync
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A depot under more requests than it takes at once, and pulls through its owner index.
 @Suite(.timeLimit(.minutes(5)))
@@ -53,11 +57,21 @@ struct LoadTests {
         for (k, van) in vans.enumerated() {
             written[van.name] = try writeEvents(van, count: 800 + 100 * k, prefix: "EV-\(van.name)")
         }
+        // The depot's one place is taken by a push whose body has not arrived yet, so every
+        // sync's first request is answered 503 busy until it is released.
+        let holder = try SlotHolder(port: depot.port)
+        try await Task.sleep(for: .milliseconds(300))
         let runs = try vans.map { try $0.syncStarting(scratch) }
+        try await Task.sleep(for: .seconds(2))
+        holder.release()
+        var retries = 0
         for (van, run) in zip(vans, runs) {
             let r = await run.wait(timeout: 240)
             #expect(r.status == 0, "\(van): \(r)")
+            let summary = try? JSONDecoder().decode(SyncSummary.self, from: Data(r.stdout.utf8))
+            retries += summary?.busyRetries ?? 0
         }
+        #expect(retries >= vans.count, "each sync waited at least once on the busy depot: \(retries) retries")
         // Once more one by one, so that each van also pulls what the other van of its route
         // pushed while it was pulling.
         for van in vans {
@@ -86,4 +100,30 @@ struct LoadTests {
         }
         await depot.stop()
     }
+}
+
+/// Holds one of the depot's places: a push whose headers are sent and whose body is not,
+/// until `release()` closes the connection.
+final class SlotHolder: @unchecked Sendable {  // safe: used by one test
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); throw TestFailure("connect: errno \(errno)") }
+        let head = Array("POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{".utf8)
+        guard head.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == head.count else {
+            close(fd)
+            throw TestFailure("send: errno \(errno)")
+        }
+    }
+
+    func release() { close(fd) }
 }

@@ -3,12 +3,27 @@ import Foundation
 /// JSON bodies, optionally zlib-compressed (`Content-Encoding: deflate`), with size limits.
 public enum WireCodec {
     public static func encode<T: Encodable>(_ value: T, compress: Bool) throws -> [UInt8] {
-        let json = Array(try encoder.encode(value))
+        // A push, the bulk of what a device sends, is written by hand: the same bytes.
+        let json: [UInt8]
+        if let push = value as? PushRequest { json = PushWriter.encode(push) } else { json = Array(try encoder.encode(value)) }
         return compress ? Deflate.compress(json, level: 6) : json
     }
 
     /// Decodes a body. Every failure is a `WireError` a person can act on.
     public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], compressed: Bool) throws(WireError) -> T {
+        try decodeJSON(T.self, try inflate(body, compressed: compressed))
+    }
+
+    /// Decodes a push body: with `PushParser` when it can, else as `decode` does (the same
+    /// value, or the same error).
+    public static func decodePush(from body: [UInt8], compressed: Bool) throws(WireError) -> PushRequest {
+        let json = try inflate(body, compressed: compressed)
+        if let r = PushParser.parse(json) { return r }
+        return try decodeJSON(PushRequest.self, json)
+    }
+
+    /// The body's JSON bytes, inflated when compressed, within the limits.
+    public static func inflate(_ body: [UInt8], compressed: Bool) throws(WireError) -> [UInt8] {
         guard body.count <= WireLimits.maxBody else {
             throw .tooLarge("the request is \(body.count) bytes, over the limit of \(WireLimits.maxBody); sync in smaller batches")
         }
@@ -21,6 +36,10 @@ public enum WireCodec {
                 }
             }
         }
+        return json
+    }
+
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ json: [UInt8]) throws(WireError) -> T {
         do {
             return try decoder.decode(T.self, from: Data(json))
         } catch let e as DecodingError {

@@ -33,4 +33,6 @@ extension WireError {
     public static func clockDrift(_ m: String) -> WireError { WireError(422, "clock_drift", m) }
     public static func upgradeRequired(_ m: String) -> WireError { WireError(426, "upgrade_required", m) }
     public static func internalError(_ m: String) -> WireError { WireError(500, "internal", m) }
+    /// Too many requests at once: sent with `Retry-After` (seconds); nothing was done.
+    public static func busy(_ m: String) -> WireError { WireError(503, "busy", m) }
 }

@@ -30,6 +30,8 @@ struct DepotClient: Sendable {
     final class Meter: @unchecked Sendable {  // safe: one sync at a time mutates it, from one task
         var sent = 0
         var received = 0
+        /// Requests answered `503 busy` and sent again.
+        var busy = 0
     }
 
     func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, as: Answer.Type, meter: Meter) async throws(SyncError) -> Answer {
@@ -47,8 +49,44 @@ struct DepotClient: Sendable {
         try await send("GET", path, body: nil, contentType: nil, compressed: false, meter: meter)
     }
 
+    /// How long a request keeps waiting, in all, on a depot that answers `503` with
+    /// `Retry-After` (busy with other devices) before the sync gives up as unreachable.
+    static let maxBusyWait: Double = 600
+
+    /// The wait before attempt `attempt` (0 first) after the depot asked for `retryAfter`
+    /// seconds: what it asks, doubled for each busy answer in a row up to 8×, at most 30 s,
+    /// with ±25% jitter so that devices refused together do not come back together.
+    static func busyDelay(retryAfter: Double, attempt: Int) -> Double {
+        let base = min(30, max(0.05, retryAfter) * Double(1 << min(attempt, 3)))
+        return base * Double.random(in: 0.75...1.25)
+    }
+
     private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, compressed: Bool,
                       meter: Meter) async throws(SyncError) -> [UInt8] {
+        var waited = 0.0
+        var attempt = 0
+        while true {
+            switch try await sendOnce(method, path, body: body, contentType: contentType, compressed: compressed, meter: meter) {
+            case .done(let bytes):
+                return bytes
+            case .busy(let retryAfter, let message):
+                // Nothing was done: the same request is safe to send again.
+                guard waited < Self.maxBusyWait else {
+                    throw .unreachable(url: base.absoluteString, pending: pending(), reason: "the depot stayed busy for \(Int(waited)) s: \(message)")
+                }
+                let delay = Self.busyDelay(retryAfter: retryAfter, attempt: attempt)
+                attempt += 1
+                meter.busy += 1
+                waited += delay
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+            }
+        }
+    }
+
+    private enum Outcome { case done([UInt8]), busy(retryAfter: Double, message: String) }
+
+    private func sendOnce(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, compressed: Bool,
+                          meter: Meter) async throws(SyncError) -> Outcome {
         var req = URLRequest(url: base.appendingPathComponent(String(path.dropFirst())))
         req.httpMethod = method
         req.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization")
@@ -67,6 +105,10 @@ struct DepotClient: Sendable {
         meter.received += data.count
         guard let http = response as? HTTPURLResponse else { throw .protocolViolation("not an HTTP answer") }
         let bytes = Array(data)
+        if http.statusCode == 503, let after = http.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init) {
+            let e = WireCodec.decodeError(Self.inflateIfNeeded(bytes), status: 503)
+            return .busy(retryAfter: after, message: e?.message ?? "HTTP 503")
+        }
         guard (200..<300).contains(http.statusCode) else {
             let bytes = Self.inflateIfNeeded(bytes)
             guard let e = WireCodec.decodeError(bytes, status: http.statusCode) else {
@@ -81,7 +123,7 @@ struct DepotClient: Sendable {
             }
             throw .refused(e)
         }
-        return bytes
+        return .done(bytes)
     }
 
     /// Bodies come zlib-compressed unless the HTTP stack already inflated them: JSON starts

@@ -23,6 +23,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var pending: Int
     /// Ledger rows the depot refused as re-sent with other content.
     public var violations: Int
+    /// Requests the depot answered `503 busy` that were sent again after its `Retry-After`.
+    public var busyRetries: Int = 0
 }
 
 /// What joining told the device.
@@ -194,6 +196,7 @@ public struct SyncClient: Sendable {
         }
 
         summary.pending = try pending()
+        summary.busyRetries = meter.busy
         summary.bytesSent = meter.sent
         summary.bytesReceived = meter.received
         summary.milliseconds = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)

@@ -128,8 +128,8 @@ final class DepotProcess: @unchecked Sendable {  // safe: used by one test at a 
     }
 
     /// Starts serving on `port` (0: a free one) and waits for the "listening" line.
-    func start(port requested: Int? = nil) async throws {
-        let p = try Tool.Running(["depot", "serve", "--data", data, "--port", String(requested ?? port)], logDir: scratch.url.path)
+    func start(port requested: Int? = nil, extra: [String] = []) async throws {
+        let p = try Tool.Running(["depot", "serve", "--data", data, "--port", String(requested ?? port)] + extra, logDir: scratch.url.path)
         server = p
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {

@@ -25,7 +25,16 @@ enum RawPush {
             req.setValue("deflate", forHTTPHeaderField: "Content-Encoding")
             req.setValue("deflate", forHTTPHeaderField: "Accept-Encoding")
             req.httpBody = Data(body)
-            let (data, response) = try await session.data(for: req)
+            var (data, response) = try await session.data(for: req)
+            // A busy depot (503 with Retry-After) did nothing: wait as DepotClient does, send again.
+            var attempt = 0
+            while (response as? HTTPURLResponse)?.statusCode == 503,
+                  let after = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init) {
+                let delay = min(30, after * Double(1 << min(attempt, 3))) * Double.random(in: 0.75...1.25)
+                attempt += 1
+                try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                (data, response) = try await session.data(for: req)
+            }
             var bytes = Array(data)
             if let first = bytes.first, first != UInt8(ascii: "{") { bytes = try Deflate.decompress(bytes, limit: WireLimits.maxInflated) }
             guard (response as? HTTPURLResponse)?.statusCode == 200 else {

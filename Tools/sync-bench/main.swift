@@ -51,6 +51,8 @@ struct Options: Sendable {
     var pageSize = 5_000
     /// The fleet gives up after this many seconds and reports how far it got.
     var fleetDeadline = 600
+    /// `ingest` pushes over plain blocking sockets (SocketPush) instead of URLSession.
+    var lightClients = false
 
     static func parse(_ args: [String]) throws -> Options {
         var o = Options()
@@ -85,12 +87,13 @@ struct Options: Sendable {
             case "--tally": o.tally = try value(a)
             case "--depot-wrapper": o.depotWrapper = try value(a).split(separator: " ").map(String.init)
             case "--perf": o.perf = try value(a)
+            case "--light-clients": o.lightClients = true
             case "-h", "--help":
                 say("""
                     usage: tally-sync-bench [--quick] [--only day,fleet,ingest,first,delta,breakdown] [--runs N] [--vans N]
                                             [--fleet-min TICKETS] [--fleet-max TICKETS] [--fleet-signatures N]
                                             [--rows N] [--deltas N] [--first-runs N] [--delta-rows N] [--page-size N] [--fleet-deadline SECONDS]
-                                            [--scratch DIR] [--keep] [--tally PATH] [--depot-wrapper "valgrind --tool=callgrind"] [--perf DIR]
+                                            [--scratch DIR] [--keep] [--tally PATH] [--depot-wrapper "valgrind --tool=callgrind"] [--perf DIR] [--light-clients]
                     """)
                 exit(0)
             default: throw BenchError("unknown option \(a); --help lists them")
@@ -344,7 +347,9 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
                 defer { done.add() }
                 if pushOnly {
                     do {
-                        let s = try await RawPush.pushAll(c.replica, credential: credential, url: url, session: session, pageSize: page)
+                        let s = o.lightClients
+                            ? try await SocketPush.pushAll(c.replica, credential: credential, port: depot.port, pageSize: page)
+                            : try await RawPush.pushAll(c.replica, credential: credential, url: url, session: session, pageSize: page)
                         return (s.pushed, s.pending, s.sent, Fmt.secs(start.duration(to: .now)), nil, [], true)
                     } catch where stopped.value > 0 {
                         return (0, day, 0, Fmt.secs(start.duration(to: .now)), nil, ["\(error)"], false)
@@ -392,7 +397,7 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
         guard held >= total else { throw BenchError("fleet: the depot holds \(held) changes, fewer than the \(total) pushed") }
     }
 
-    var tab = Table((pushOnly ? "2b. \(n) vans pushing at once (pushes only, no pull or blob phase): " : "2. \(n) vans syncing at once: ") + "\(Fmt.int(total)) changes (\(Fmt.int(plan.first! * VanDay.changesPerTicket))–\(Fmt.int(plan.last! * VanDay.changesPerTicket)) per van)\(totalBlobs > 0 ? " + \(totalBlobs) blobs" : "")",  // safe: n >= 1
+    var tab = Table((pushOnly ? "2b. \(n) vans pushing at once (pushes only, no pull or blob phase\(o.lightClients ? ", plain-socket clients" : "")): " : "2. \(n) vans syncing at once: ") + "\(Fmt.int(total)) changes (\(Fmt.int(plan.first! * VanDay.changesPerTicket))–\(Fmt.int(plan.last! * VanDay.changesPerTicket)) per van)\(totalBlobs > 0 ? " + \(totalBlobs) blobs" : "")",  // safe: n >= 1
                     ["figure", "value"])
     if timedOut {
         tab.add("DID NOT FINISH within the deadline", "\(finished) of \(n) vans done after \(o.fleetDeadline) s")
@@ -400,6 +405,7 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
     }
     tab.add("depot log: pushes / changes applied / duplicates re-sent", "\(Fmt.int(log.pushes)) / \(Fmt.int(log.applied)) / \(Fmt.int(log.duplicates))")
     tab.add("depot log: pull requests", Fmt.int(log.pulls))
+    tab.add("requests answered 503 busy (Retry-After) and sent again", log.shed == 0 ? "none" : "about \(Fmt.int(log.shed))")
     tab.add(pushOnly ? "wall time, all pushes" : "wall time, all syncs (push + pull + blobs)", Fmt.s(wall))
     if !pushOnly && !timedOut { tab.add("wall time until the last push was acknowledged", Fmt.s(pushWall)) }
     tab.add("depot ingest (changes pushed / wall time)", Fmt.rate(Double(pushed) / wall))
@@ -424,7 +430,7 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
     }
     if pushOnly {
         return [
-            "| \(n) vans pushing only (no pull), \(Fmt.int(total)) changes: depot ingest | \(Fmt.rate(Double(total) / wall)) (wall \(Fmt.s(wall))) | ≥ 100,000/s | \(Fmt.x(Double(total) / wall / 100_000)) |",
+            "| \(n) vans pushing only (no pull\(o.lightClients ? ", plain-socket clients" : "")), \(Fmt.int(total)) changes: depot ingest | \(Fmt.rate(Double(total) / wall)) (wall \(Fmt.s(wall))) | ≥ 100,000/s | \(Fmt.x(Double(total) / wall / 100_000)) |",
             "| … depot CPU per change; depot peak memory | \(Fmt.us(depotCPU / Double(total))); \(Fmt.mb(peak)) | | |",
         ]
     }
@@ -439,6 +445,8 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
 /// What the depot's log says about pushes and pulls.
 struct PushLog {
     var pushes = 0, applied = 0, duplicates = 0, pulls = 0
+    /// Requests the depot answered 503 busy: its log counts them at the first and every 100th.
+    var shed = 0
     init(_ log: String) {
         for line in log.split(separator: "\n") {
             func field(_ name: String) -> Int {
@@ -447,6 +455,7 @@ struct PushLog {
             }
             if line.hasSuffix("] push") { pushes += 1; applied += field("applied"); duplicates += field("duplicates") }
             if line.hasSuffix("] pull") { pulls += 1 }
+            if line.contains("busy: requests shed") { shed = max(shed, field("shed")) }
         }
     }
 }
@@ -608,7 +617,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     let n = written.changes
     let page = o.pageSize
 
-    var tRead = 0.0, tEncode = 0.0, tDeflate = 0.0, tInflate = 0.0, tDecode = 0.0, tScope = 0.0, tApply = 0.0
+    var tRead = 0.0, tEncode = 0.0, tDeflate = 0.0, tInflate = 0.0, tDecode = 0.0, tDecodeJSON = 0.0, tScope = 0.0, tApply = 0.0
     var jsonBytes = 0, zBytes = 0
     var bodies: [[UInt8]] = []
     var ack: UInt64 = 0
@@ -627,7 +636,9 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         jsonBytes += json.count; zBytes += z.count
         let inflated = try time(&tInflate) { try Deflate.decompress(z, limit: WireLimits.maxInflated) }
         bodies.append(inflated)
-        let decoded = try time(&tDecode) { try WireCodec.decode(PushRequest.self, from: inflated, compressed: false) }
+        let decoded = try time(&tDecode) { try WireCodec.decodePush(from: inflated, compressed: false) }
+        let viaDecoder = try time(&tDecodeJSON) { try WireCodec.decode(PushRequest.self, from: inflated, compressed: false) }
+        guard PushParser.parse(inflated) != nil, decoded == viaDecoder else { throw BenchError("breakdown: PushParser and JSONDecoder disagree on a push body") }
         // As DepotService.push checks: each change against the row as the push has written it so far.
         let refused = try time(&tScope) {
             try depot.read { rows in
@@ -655,7 +666,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         var tScan = 0.0, tJSON = 0.0, served = 0, bytes = 0
         while true {
             let p = try time(&tScan) {
-                try depot.changePage(after: cursor, limit: page) { c, rows in try policy.canRead(c, device: device, rows: rows) }
+                try depot.changePage(after: cursor, limit: page, owner: policy.pageOwner(device: device)) { c, rows in try policy.canRead(c, device: device, rows: rows) }
             }
             let body = try time(&tJSON) { try WireCodec.encode(PullResponse(changes: p.changes, cursor: p.cursor, more: p.more, ack: 0), compress: true) }
             served += p.changes.count; bytes += body.count
@@ -716,12 +727,13 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     var tab = Table("4. Where the time goes: \(Fmt.int(n)) changes of one van, pages of \(page), in-process (no HTTP), one core",
                     ["step", "side", "per change", "changes/s"])
     tab.add("read own changes from the log", "van", per(tRead), rate(tRead))
-    tab.add("JSON encode (JSONEncoder)", "van", per(tEncode), rate(tEncode))
+    tab.add("JSON encode (PushWriter, by hand; the bytes JSONEncoder writes)", "van", per(tEncode), rate(tEncode))
     tab.add("deflate level 6", "van", per(tDeflate), rate(tDeflate))
     tab.add("inflate", "depot", per(tInflate), rate(tInflate))
-    tab.add("JSON decode (JSONDecoder)", "depot", per(tDecode), rate(tDecode))
+    tab.add("JSON decode (PushParser, over the bytes)", "depot", per(tDecode), rate(tDecode))
+    tab.add("  same bodies with JSONDecoder (PushRequest, Value trying String first)", "(alt.)", per(tDecodeJSON), rate(tDecodeJSON))
     let variants = try DecodeVariants.time(bodies)
-    tab.add("  same bodies into wire-shaped structs, the engine's Value order", "(alt.)", per(variants.probeFirst), rate(variants.probeFirst))
+    tab.add("  same bodies into wire-shaped structs, the old Value order (blob probe first)", "(alt.)", per(variants.probeFirst), rate(variants.probeFirst))
     tab.add("  same structs, Value trying String first", "(alt.)", per(variants.stringFirst), rate(variants.stringFirst))
     tab.add("  same bodies, untyped JSONSerialization", "(alt.)", per(variants.serialization), rate(variants.serialization))
     tab.add("scope check (refusal: a row read per change)", "depot", per(tScope), rate(tScope))
@@ -729,7 +741,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     let depotSum = tInflate + tDecode + tScope + tApply
     tab.add("depot total for a push (sum of the above)", "depot", per(depotSum), rate(depotSum))
     tab.add("DepotService.handle(push), whole, no HTTP", "depot", per(tService), rate(tService))
-    tab.add("pull scan for a van of another route (0 served)", "depot", per(scanOther), rate(scanOther))
+    tab.add("pull scan for a van of another route (owner index; 0 served)", "depot", per(scanOther), rate(scanOther))
     tab.add("pull scan for an accountant (all served)", "depot", per(scanAll), rate(scanAll))
     tab.add("  + JSON encode + deflate of the pull pages", "depot", per(jsonAll), rate(jsonAll))
     tab.add("apply into an empty replica (same changes)", "—", per(tApplyOnly), rate(tApplyOnly))

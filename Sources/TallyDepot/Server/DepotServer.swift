@@ -13,19 +13,41 @@ public struct DepotServer: Sendable {
     public let service: DepotService
     public let host: String
     public let port: Int
+    /// Sync requests (`/v1/…`) the depot takes at once, running or waiting for the store; past
+    /// it a request is answered at once with `503 busy` and `Retry-After`, without reading
+    /// its body, instead of queueing until the device's request times out and it sends again.
+    public let maxInFlight: Int
     let logger: Logger
 
-    public init(service: DepotService, host: String = "127.0.0.1", port: Int = 8080, logger: Logger) {
+    public static let defaultMaxInFlight = 64
+
+    public init(service: DepotService, host: String = "127.0.0.1", port: Int = 8080,
+                maxInFlight: Int = DepotServer.defaultMaxInFlight, logger: Logger) {
         self.service = service
         self.host = host
         self.port = port
+        self.maxInFlight = max(1, maxInFlight)
         self.logger = logger
     }
 
     /// Serves until SIGINT or SIGTERM. `onListening` receives the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let service = self.service
+        let gate = Gate(limit: maxInFlight)
+        let logger = self.logger
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            let path = request.uri.path
+            let gated = path.hasPrefix("/v1/")
+            if gated {
+                guard gate.enter() else {
+                    let shed = gate.shed()
+                    if shed == 1 || shed % 100 == 0 {
+                        logger.notice("busy: requests shed", metadata: ["shed": "\(shed)", "limit": "\(gate.limit)"])
+                    }
+                    return Self.busy(retryAfter: 1)
+                }
+            }
+            defer { if gated { gate.leave() } }
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: WireLimits.maxBody)
@@ -56,11 +78,47 @@ public struct DepotServer: Sendable {
         }
     }
 
+    static func busy(retryAfter seconds: Int) -> Response {
+        var r = response(DepotService.error(.busy("the depot is busy with other devices; try again in \(seconds) s")))
+        r.headers[.retryAfter] = String(seconds)
+        return r
+    }
+
     static func response(_ r: DepotResponse) -> Response {
         var fields = HTTPFields()
         for (k, v) in r.headers {
             if let name = HTTPField.Name(k) { fields[name] = v }
         }
         return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
+    }
+}
+
+/// Counts the sync requests in the depot; refuses entry past the limit.
+final class Gate: @unchecked Sendable {  // safe: every field is touched under `lock`
+    let limit: Int
+    private let lock = NSLock()
+    private var inFlight = 0
+    private var shedCount = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes a place; false when the depot is full.
+    func enter() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard inFlight < limit else { return false }
+        inFlight += 1
+        return true
+    }
+
+    func leave() {
+        lock.lock(); defer { lock.unlock() }
+        inFlight -= 1
+    }
+
+    /// Counts a refused request; returns how many so far.
+    func shed() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        shedCount += 1
+        return shedCount
     }
 }

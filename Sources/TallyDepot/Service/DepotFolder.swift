@@ -18,7 +18,7 @@ public struct DepotFolder: Sendable {
             throw DepotError.refused("\(path) already holds a depot; use it as it is, or choose an empty folder")
         }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        _ = try Replica.create(at: replicaPath, schema: schema, options: options)
+        _ = try Replica.create(at: replicaPath, schema: schema, options: Self.depotOptions(options))
         _ = try DeviceRegistry.create(at: registryPath, clock: options.wallClock)
     }
 
@@ -29,6 +29,14 @@ public struct DepotFolder: Sendable {
 
     public func replica(schema: Schema, options: ReplicaOptions) throws -> Replica {
         guard FileManager.default.fileExists(atPath: replicaPath) else { throw DepotError.notADepot(path) }
-        return try Replica.open(at: replicaPath, schema: schema, options: options)
+        return try Replica.open(at: replicaPath, schema: schema, options: Self.depotOptions(options))
+    }
+
+    /// The depot's replica records each change's owner in its log, so that a pull reads only
+    /// the device's scope.
+    static func depotOptions(_ options: ReplicaOptions) -> ReplicaOptions {
+        var o = options
+        o.scopeColumns = ColumnScopePolicy.scopeColumns
+        return o
     }
 }

@@ -96,7 +96,7 @@ public final class DepotService: Sendable {
 
     func push(_ r: DepotRequest) throws -> DepotResponse {
         let device = try registry.authenticate(r.bearer)
-        let req = try WireCodec.decode(PushRequest.self, from: r.body, compressed: r.isCompressed)
+        let req = try WireCodec.decodePush(from: r.body, compressed: r.isCompressed)
         try checkProtocol(req.protocolVersion)
         try checkSchema(req.schemaVersion)
         guard let site = SiteID(hex: req.site) else { throw WireError.badRequest("site must be 32 hex digits") }
@@ -154,7 +154,9 @@ public final class DepotService: Sendable {
         try checkSchema(req.schemaVersion)
         let limit = max(1, min(req.limit, WireLimits.maxChanges))
         let own = device.site.flatMap(SiteID.init(hex:))
-        let page = try replica.changePage(after: req.cursor, limit: limit) { change, rows in
+        // Through the log's owner index: the device's own scope and the rows without an owner,
+        // not every change; its own changes are passed over unread.
+        let page = try replica.changePage(after: req.cursor, limit: limit, owner: scope.pageOwner(device: device), skipping: own) { change, rows in
             try change.site != own && scope.canRead(change, device: device, rows: rows)
         }
         let ack = try own.map { try replica.contiguousSeq(of: $0) } ?? 0

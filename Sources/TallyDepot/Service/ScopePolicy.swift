@@ -10,6 +10,10 @@ public protocol ScopePolicy: Sendable {
     func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String?
     /// Which rows of a table go into the device's starting snapshot.
     func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows
+    /// The owner value (of one of `ColumnScopePolicy.scopeColumns`) whose changes a pull need
+    /// examine, besides those without an owner; nil to examine every change. Only narrows
+    /// what `canRead` is asked about, through the depot log's owner index.
+    func pageOwner(device: DeviceRecord) -> String?
 }
 
 /// Scope by column: a table with a `route` column belongs to the van of that route, a table
@@ -29,7 +33,9 @@ public struct ColumnScopePolicy: ScopePolicy {
         }
     }
 
-    static let scopeColumns: Set<String> = ["route", "window"]
+    /// The columns that name a row's owner; the depot's replica indexes its change log by them
+    /// (`ReplicaOptions.scopeColumns`).
+    public static let scopeColumns: [String] = ["route", "window"]
 
     func isReference(_ table: TableSchema) -> Bool {
         !table.columns.contains { Self.scopeColumns.contains($0.name) }
@@ -38,7 +44,7 @@ public struct ColumnScopePolicy: ScopePolicy {
     /// The row's owner for this role: the change's own value, else the stored row's.
     func owner(_ change: Change, column: String, rows: RowReader) throws -> String? {
         if let v = change.value(column) { return v.text }
-        return try rows.row(change.table, key: change.key)?[column].text
+        return try rows.text(change.table, key: change.key, column: column)
     }
 
     public func canRead(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> Bool {
@@ -46,6 +52,10 @@ public struct ColumnScopePolicy: ScopePolicy {
         if device.role == .accountant || isReference(table) { return true }
         guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else { return false }
         return try owner(change, column: column, rows: rows) == device.scope
+    }
+
+    public func pageOwner(device: DeviceRecord) -> String? {
+        Self.column(for: device.role) == nil ? nil : device.scope
     }
 
     public func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows {
@@ -61,8 +71,10 @@ public struct ColumnScopePolicy: ScopePolicy {
         guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else {
             return "\(change.table) rows do not belong to a \(device.role.rawValue)"
         }
-        let target = try owner(change, column: column, rows: rows)
-        if let stored = try rows.row(change.table, key: change.key)?[column].text, stored != device.scope {
+        // One read of the stored owner serves both checks.
+        let stored = try rows.text(change.table, key: change.key, column: column)
+        let target = change.value(column).map(\.text) ?? stored
+        if let stored, stored != device.scope {
             return "\(change.table) '\(change.key)' belongs to \(column) \(stored), not to this device's \(column) \(device.scope ?? "?")"
         }
         guard target == device.scope else {

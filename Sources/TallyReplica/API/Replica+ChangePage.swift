@@ -13,7 +13,15 @@ extension Replica {
     /// The changes after `cursor` that `include` accepts, at most `limit` of them and at most
     /// `maxExamined` looked at. Only changes this replica holds without gap are served, so a
     /// cursor never skips a change that arrives later.
+    ///
+    /// `owner` narrows what is examined to the log rows recorded with that owner (see
+    /// `ReplicaOptions.scopeColumns`) and those with none (tables without a scope column, rows
+    /// whose owner was unknown), through the log's owner index, instead of every change; on a
+    /// replica without scope columns it is ignored. `include` still has the last word.
+    /// `skipping` names a site whose changes are passed over unexamined (a peer's own: it
+    /// holds them already); the cursor still moves past them.
     public func changePage(after cursor: VersionVector, limit: Int, maxExamined: Int = 200_000,
+                           owner: String? = nil, skipping: SiteID? = nil,
                            include: (Change, RowReader) throws -> Bool) throws(ReplicaError) -> ChangePage {
         try withRead { db, e in
             var out: [Change] = []
@@ -21,31 +29,61 @@ extension Replica {
             var examined = 0
             var more = false
             let reader = RowReader(engine: e)
-            let s = try RawStatement(db, "SELECT id, hlc, tbl, key, cl, vals FROM tally_log WHERE id > ? AND id <= ? ORDER BY id")
+            let columns = "SELECT id, hlc, tbl, key, cl, vals FROM tally_log"
+            let indexed = owner != nil && !e.scopeColumns.isEmpty
+            // Without an owner: every log row in the site's range. With one: the owner's rows and
+            // the rows without an owner, two index ranges merged in id order.
+            let streams: [RawStatement] = indexed
+                ? [try e.query(db, "\(columns) WHERE sc = ?3 AND id > ?1 AND id <= ?2 ORDER BY id"),
+                   try e.query(db, "\(columns) WHERE sc IS NULL AND id > ?1 AND id <= ?2 ORDER BY id")]
+                : [try e.query(db, "\(columns) WHERE id > ?1 AND id <= ?2 ORDER BY id")]
+            defer { for s in streams { s.reset() } }
             for (site, idx) in e.siteIndex.sorted(by: { $0.key < $1.key }) {
                 let upTo = e.contiguous[idx] ?? 0
                 let from = cursor[site]
                 guard from < upTo else { continue }
+                if site == skipping {
+                    next[site] = upTo
+                    continue
+                }
                 if out.count >= limit || examined >= maxExamined { more = true; break }
-                s.reset()
-                s.bind(1, StoreLayout.logID(site: idx, seq: from))
-                s.bind(2, StoreLayout.logID(site: idx, seq: upTo))
-                while try s.step() {
+                var live: [Bool] = []
+                for s in streams {
+                    s.reset()
+                    s.bind(1, StoreLayout.logID(site: idx, seq: from))
+                    s.bind(2, StoreLayout.logID(site: idx, seq: upTo))
+                    if indexed, let owner { s.bind(3, owner) }
+                    live.append(try s.step())
+                }
+                var stoppedEarly = false
+                while true {
+                    // The stream whose current row has the lowest id.
+                    var pick = -1
+                    for k in streams.indices where live[k] {
+                        if pick < 0 || streams[k].int64(0) < streams[pick].int64(0) { pick = k }
+                    }
+                    guard pick >= 0 else { break }
+                    let s = streams[pick]
                     let seq = UInt64(s.int64(0)) & StoreLayout.maxSeq
                     let plan = e.plans[Int(s.int64(2))]
                     let cols = try ResolvedChange.decodeValues(s.bytes(5))
                     let change = Change(table: plan.schema.name, key: s.text(3), cl: s.int64(4),
                                         values: cols.map { ColumnValue(plan.schema.columns[$0.0].name, $0.1) },
                                         hlc: HLC(rawValue: UInt64(bitPattern: s.int64(1))), site: site, seq: seq)
+                    live[pick] = try s.step()
                     examined += 1
                     if try include(change, reader) { out.append(change) }
                     next[site] = seq
                     if out.count >= limit || examined >= maxExamined {
-                        more = seq < upTo
+                        stoppedEarly = live.contains(true)
+                        more = stoppedEarly
                         break
                     }
                 }
-                s.reset()
+                // Every change of the site up to `upTo` was examined (the index passes over the
+                // ones of other owners): the cursor moves to the end of the range.
+                if !stoppedEarly { next[site] = upTo }
+                for s in streams { s.reset() }
             }
             if !more {
                 // Sites not reached because the page filled up exactly at a site boundary.

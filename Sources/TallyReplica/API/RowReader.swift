@@ -8,6 +8,15 @@ public struct RowReader {
         guard let plan = engine.planByName[table] else { return nil }
         return Row(plan: plan, key: key, state: try plan.load(key))
     }
+
+    /// The text in one column of a stored row (live or deleted); nil for no row, no text, or
+    /// no such column. Reads only that column when it is the table's scope column.
+    public func text(_ table: String, key: String, column: String) throws(ReplicaError) -> String? {
+        guard let plan = engine.planByName[table], let i = plan.columnIndex[column] else { return nil }
+        if i == plan.scopeColumn { return try plan.storedOwner(key) }
+        let state = try plan.load(key)
+        return state.exists ? state.values[i].text : nil
+    }
 }
 
 extension Replica {

@@ -174,7 +174,7 @@ public final class WriteTransaction {
     /// loaded by the caller in this transaction.
     private func record(_ plan: TablePlan, _ key: String, cl: Int64, _ cols: [(Int, Value)], over row: RowState) throws(ReplicaError) {
         let c = try nextChange(plan, key, cl: cl, cols)
-        try log(c)
+        try log(c, owner: try engine.owner(of: c, loaded: row))
         var report = ApplyReport()
         try engine.merge([c], into: plan, loaded: row, report: &report)
     }
@@ -186,7 +186,7 @@ public final class WriteTransaction {
         var content = [Value](repeating: .null, count: plan.schema.columns.count)
         for (i, v) in cols { content[i] = v }
         guard try plan.save(key, RowState(exists: true, values: content, stamps: [c.stamp], cl: 1), onlyIfNew: true) else { return false }
-        try log(c)
+        try log(c, owner: plan.scopeColumn.flatMap { content[$0].text })
         return true
     }
 
@@ -197,8 +197,8 @@ public final class WriteTransaction {
                               site: engine.localIndex, seq: engine.localSeq + 1)
     }
 
-    private func log(_ c: ResolvedChange) throws(ReplicaError) {
-        guard try engine.appendToLog(c) else {
+    private func log(_ c: ResolvedChange, owner: String?) throws(ReplicaError) {
+        guard try engine.appendToLog(c, owner: owner) else {
             throw ReplicaError.storage("this replica already holds a change numbered \(c.seq) from itself (was the file restored from a copy?); sync with the depot before writing")
         }
         engine.contiguous[engine.localIndex] = c.seq

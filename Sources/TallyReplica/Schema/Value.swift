@@ -41,19 +41,19 @@ extension Value: Codable {
     private enum BlobKey: String, CodingKey { case blob }
 
     public init(from decoder: any Decoder) throws {
-        if let c = try? decoder.container(keyedBy: BlobKey.self) {
-            let b64 = try c.decode(String.self, forKey: .blob)
-            guard let data = Data(base64Encoded: b64) else {
-                throw DecodingError.dataCorruptedError(forKey: .blob, in: c, debugDescription: "blob is not valid base64")
-            }
-            self = .blob(Array(data))
-            return
-        }
+        // The common cases first: a failed `try?` builds an error and its coding path, which
+        // cost more than the decoding itself (the blob probe first was 15% of a depot's push).
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
-        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
         else if let s = try? c.decode(String.self) { self = .text(s) }
-        else {
+        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
+        else if let k = try? decoder.container(keyedBy: BlobKey.self) {
+            let b64 = try k.decode(String.self, forKey: .blob)
+            guard let data = Data(base64Encoded: b64) else {
+                throw DecodingError.dataCorruptedError(forKey: .blob, in: k, debugDescription: "blob is not valid base64")
+            }
+            self = .blob(Array(data))
+        } else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "a value is null, an integer, a string or {\"blob\": base64}")
         }
     }

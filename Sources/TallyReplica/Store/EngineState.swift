@@ -33,15 +33,22 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     let deleteViolation: RawStatement
     let dataVersionQuery: RawStatement
 
-    init(_ db: Database, schema: Schema, localSite: SiteID, clock: HybridClock) throws(ReplicaError) {
+    /// The scope columns in force (`ReplicaOptions.scopeColumns`): empty means the log's owner
+    /// column stays NULL and is not indexed.
+    let scopeColumns: [String]
+
+    init(_ db: Database, schema: Schema, localSite: SiteID, clock: HybridClock, scopeColumns: [String] = []) throws(ReplicaError) {
         self.schema = schema
         self.localSite = localSite
         self.clock = clock
+        self.scopeColumns = scopeColumns
         var plans: [TablePlan] = []
-        for (i, t) in schema.tables.enumerated() { plans.append(try TablePlan(db, index: i, schema: t)) }
+        for (i, t) in schema.tables.enumerated() {
+            plans.append(try TablePlan(db, index: i, schema: t, scopeColumn: Self.scopeColumn(of: t, among: scopeColumns)))
+        }
         self.plans = plans
         planByName = Dictionary(uniqueKeysWithValues: plans.map { ($0.schema.name, $0) })
-        insertLog = try RawStatement(db, "INSERT OR IGNORE INTO tally_log(id, hlc, tbl, key, cl, vals) VALUES (?, ?, ?, ?, ?, ?)")
+        insertLog = try RawStatement(db, "INSERT OR IGNORE INTO tally_log(id, hlc, tbl, key, cl, vals, sc) VALUES (?, ?, ?, ?, ?, ?, ?)")
         logExists = try RawStatement(db, "SELECT 1 FROM tally_log WHERE id = ?")
         updateSiteSeq = try RawStatement(db, "UPDATE tally_sites SET seq = ? WHERE idx = ?")
         insertSite = try RawStatement(db, "INSERT INTO tally_sites(site, seq) VALUES (?, 0)")
@@ -132,7 +139,7 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         queries = [:]
         for s in [insertLog, logExists, updateSiteSeq, insertSite, setMeta, selectConflict, upsertConflict, deleteConflict,
                   insertViolation, deleteViolation, dataVersionQuery] { s.finalize() }
-        for p in plans { for s in [p.select, p.store, p.insertNew] { s.finalize() } }
+        for p in plans { for s in [p.select, p.store, p.insertNew] + (p.selectOwner.map { [$0] } ?? []) { s.finalize() } }
     }
 
     /// What a failed transaction must put back.
@@ -177,8 +184,27 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         return siteIDs[a.site] > siteIDs[b.site]
     }
 
-    /// Appends a change to the log; false when the log already holds it (a duplicate).
-    func appendToLog(_ c: ResolvedChange) throws(ReplicaError) -> Bool {
+    /// The index of a table's scope column: the one of `among` the table has; nil when it has
+    /// none, or more than one (its changes are then examined for every owner).
+    static func scopeColumn(of t: TableSchema, among names: [String]) -> Int? {
+        let found = t.columns.indices.filter { names.contains(t.columns[$0].name) }
+        return found.count == 1 ? found[0] : nil
+    }
+
+    /// The owner a change's log row records: the change's own text in the table's scope column;
+    /// else, when the change does not set that column, the stored row's (`loaded`, or read now).
+    /// (`ingest` also carries owners from earlier changes of the same batch.)
+    func owner(of c: ResolvedChange, loaded: RowState? = nil) throws(ReplicaError) -> String? {
+        let plan = plans[c.table]
+        guard let sc = plan.scopeColumn else { return nil }
+        if let v = c.columns.first(where: { $0.0 == sc }) { return v.1.text }
+        if let loaded { return loaded.exists ? loaded.values[sc].text : nil }
+        return try plan.storedOwner(c.key)
+    }
+
+    /// Appends a change to the log with its row's owner; false when the log already holds it
+    /// (a duplicate).
+    func appendToLog(_ c: ResolvedChange, owner: String?) throws(ReplicaError) -> Bool {
         let s = insertLog
         s.reset()
         s.bind(1, StoreLayout.logID(site: c.site, seq: c.seq))
@@ -187,6 +213,7 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         s.bind(4, c.key)
         s.bind(5, c.cl)
         s.bind(6, bytes: c.encodedValues())
+        s.bind(7, owner.map(Value.text) ?? .null)
         try s.run()
         return s.changes > 0
     }

@@ -150,13 +150,42 @@ public final class Replica: Sendable {
                 else { throw ReplicaError.notAReplica(path: path, reason: "its site id is missing") }
                 let last = try Int64.fetchOne(db, sql: "SELECT value FROM tally_meta WHERE name = 'hlc'") ?? 0
                 let clock = HybridClock(wall: options.wallClock, last: HLC(rawValue: UInt64(bitPattern: last)), maxDrift: options.maxDrift)
-                return try EngineState(db, schema: schema, localSite: site, clock: clock)
+                let scopeColumns = try prepareScopeIndex(db, schema: schema, requested: options.scopeColumns)
+                return try EngineState(db, schema: schema, localSite: site, clock: clock, scopeColumns: scopeColumns)
             }
             return Replica(path: path, site: engine.localSite, schema: schema, queue: queue, engine: engine, logger: options.logger)
         } catch {
             try? queue.close()
             throw ReplicaError.wrap(error)
         }
+    }
+
+    /// Gives the change log its owner column (files made before it), stores the requested scope
+    /// columns and, when they change, recomputes every log row's owner from the stored rows;
+    /// indexes the owners when there are scope columns. Returns the scope columns in force.
+    private static func prepareScopeIndex(_ db: Database, schema: Schema, requested: [String]?) throws -> [String] {
+        let logColumns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('tally_log')")
+        if !logColumns.contains("sc") { try db.execute(sql: "ALTER TABLE tally_log ADD COLUMN sc TEXT") }
+        let storedJSON = try String.fetchOne(db, sql: "SELECT value FROM tally_meta WHERE name = 'scope_columns'")
+        let stored = try storedJSON.map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+        var chosen = stored
+        if let requested, requested != stored {
+            chosen = requested
+            let json = String(decoding: try JSONEncoder().encode(requested), as: UTF8.self)
+            try db.execute(sql: "INSERT OR REPLACE INTO tally_meta(name, value) VALUES ('scope_columns', ?)", arguments: [json])
+            let q = StoreLayout.quote
+            for (i, t) in schema.tables.enumerated() {
+                if let c = EngineState.scopeColumn(of: t, among: requested) {
+                    let col = q(t.columns[c].name)
+                    try db.execute(sql: "UPDATE tally_log SET sc = (SELECT CASE WHEN typeof(\(col)) = 'text' THEN \(col) END FROM \(q(t.name)) WHERE \(q(t.key)) = tally_log.key) WHERE tbl = ?",
+                                   arguments: [i])
+                } else {
+                    try db.execute(sql: "UPDATE tally_log SET sc = NULL WHERE tbl = ?", arguments: [i])
+                }
+            }
+        }
+        if !chosen.isEmpty { try db.execute(sql: StoreLayout.scopeIndex) }
+        return chosen
     }
 
     /// Runs a write transaction; on any error the transaction rolls back and the in-memory

@@ -8,15 +8,23 @@ public struct ReplicaOptions: Sendable {
     public var maxDrift: UInt64
     public var durability: Durability
     public var logger: Logger
+    /// The columns that say who owns a row (a depot's `route`, `window`). For a table with
+    /// exactly one of them the replica records each change's owner in its log (the change's
+    /// value of that column, else the stored row's) and indexes it, so `changePage(owner:)`
+    /// reads only that owner's changes instead of every change. The choice is stored in the
+    /// file; nil keeps what the file has (none for a new file).
+    public var scopeColumns: [String]?
 
     public init(wallClock: any WallClock = SystemWallClock(),
                 maxDrift: UInt64 = HybridClock.defaultMaxDrift,
                 durability: Durability = .full,
-                logger: Logger) {
+                logger: Logger,
+                scopeColumns: [String]? = nil) {
         self.wallClock = wallClock
         self.maxDrift = maxDrift
         self.durability = durability
         self.logger = logger
+        self.scopeColumns = scopeColumns
     }
 
     /// Options with a logger that discards everything.

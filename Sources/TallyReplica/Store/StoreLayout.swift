@@ -10,7 +10,7 @@ enum StoreLayout {
         CREATE TABLE tally_meta(name TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
         CREATE TABLE tally_sites(idx INTEGER PRIMARY KEY, site BLOB NOT NULL UNIQUE, seq INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE tally_log(id INTEGER PRIMARY KEY, hlc INTEGER NOT NULL, tbl INTEGER NOT NULL,
-                               key TEXT NOT NULL, cl INTEGER NOT NULL, vals BLOB NOT NULL);
+                               key TEXT NOT NULL, cl INTEGER NOT NULL, vals BLOB NOT NULL, sc TEXT);
         CREATE TABLE tally_conflicts(tbl TEXT NOT NULL, key TEXT NOT NULL, col TEXT NOT NULL, vals TEXT NOT NULL,
                                      PRIMARY KEY(tbl, key, col)) WITHOUT ROWID;
         CREATE TABLE tally_violations(tbl TEXT NOT NULL, key TEXT NOT NULL, content BLOB NOT NULL, vals TEXT NOT NULL,
@@ -18,6 +18,12 @@ enum StoreLayout {
                                       PRIMARY KEY(tbl, key, content)) WITHOUT ROWID;
         CREATE TABLE tally_blobs(hash BLOB PRIMARY KEY NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL);
         """
+
+    /// The change log's scope index: `tally_log.sc` holds the owner of each change's row (the
+    /// value of the table's scope column, see `ReplicaOptions.scopeColumns`), so that a peer
+    /// that sees one owner's rows reads only those log rows. Made only on replicas that have
+    /// scope columns (a depot); older files gain the `sc` column when opened.
+    static let scopeIndex = "CREATE INDEX IF NOT EXISTS tally_log_scope ON tally_log(sc, id)"
 
     /// Bits of a log id that hold the site's sequence number; the site's local index sits above.
     static let seqBits: UInt64 = 40

@@ -12,9 +12,15 @@ final class TablePlan {
     /// Inserts a row unless its key exists: the ledger fast path.
     let insertNew: RawStatement
 
-    init(_ db: Database, index: Int, schema t: TableSchema) throws(ReplicaError) {
+    /// The column whose text value owns the row (see `ReplicaOptions.scopeColumns`), if any.
+    let scopeColumn: Int?
+    /// Reads the owner of a stored row, when the table has a scope column.
+    let selectOwner: RawStatement?
+
+    init(_ db: Database, index: Int, schema t: TableSchema, scopeColumn: Int?) throws(ReplicaError) {
         self.index = index
         schema = t
+        self.scopeColumn = scopeColumn
         var ci: [String: Int] = [:]
         for (i, c) in t.columns.enumerated() { ci[c.name] = i }
         columnIndex = ci
@@ -26,6 +32,20 @@ final class TablePlan {
         let params = Array(repeating: "?", count: t.columns.count + 3).joined(separator: ", ")
         store = try RawStatement(db, "INSERT OR REPLACE INTO \(q(t.name))(\(insertList)) VALUES (\(params))")
         insertNew = try RawStatement(db, "INSERT INTO \(q(t.name))(\(insertList)) VALUES (\(params)) ON CONFLICT DO NOTHING")
+        selectOwner = try scopeColumn.map { c throws(ReplicaError) in
+            try RawStatement(db, "SELECT \(cols[c]) FROM \(q(t.name)) WHERE \(q(t.key)) = ?")
+        }
+    }
+
+    /// The stored row's owner: the text in its scope column; nil for no row, no text, or no
+    /// scope column.
+    func storedOwner(_ key: String) throws(ReplicaError) -> String? {
+        guard let s = selectOwner else { return nil }
+        s.reset()
+        s.bind(1, key)
+        defer { s.reset() }
+        guard try s.step() else { return nil }
+        return s.value(0).text
     }
 
     var isLedger: Bool { schema.kind == .ledger }

@@ -16,6 +16,8 @@ struct DepotServe: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "Port to bind; 0 picks a free one (printed).")
     var port = 8080
+    @Option(help: "Sync requests taken at once (running or waiting); more are answered 503 busy with Retry-After.")
+    var maxInFlight = DepotServer.defaultMaxInFlight
 
     func run() async throws {
         do {
@@ -26,7 +28,7 @@ struct DepotServe: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["TALLY_LOG"] ?? "") ?? .info
             let service = DepotService(replica: replica, registry: registry, scope: ColumnScopePolicy(schema: replica.schema),
                                        clock: clock, logger: logger, version: Tally.version)
-            let server = DepotServer(service: service, host: host, port: port, logger: logger)
+            let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, logger: logger)
             let host = self.host
             try await server.run { port in
                 Console.out("depot listening on http://\(host):\(port) (data \(data.data)); stop with Ctrl-C")

@@ -57,7 +57,8 @@ struct SyncCommand: AsyncParsableCommand {
             if json { try Console.json(summary); return }
             Console.out("synced: pushed \(summary.pushed), pulled \(summary.pulled), blobs \(summary.blobsUp), "
                 + "\(ByteCount.format(summary.bytesSent)) sent, \(ByteCount.format(summary.bytesReceived)) received, \(summary.milliseconds) ms"
-                + (summary.violations > 0 ? "; \(summary.violations) ledger entries refused by the depot (see its audit log)" : ""))
+                + (summary.violations > 0 ? "; \(summary.violations) ledger entries refused by the depot (see its audit log)" : "")
+                + (summary.busyRetries > 0 ? "; the depot was busy: \(summary.busyRetries) requests sent again after waiting" : ""))
         } catch let e as SyncError {
             Console.err("tally: \(e.description)")
             switch e {

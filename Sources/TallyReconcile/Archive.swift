@@ -32,7 +32,7 @@ public enum Archive {
         guard !fm.fileExists(atPath: folder) else { throw ReconcileError("\(folder) already exists; an archive is written once, into a new folder") }
         try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var files: [String: [UInt8]] = [:]
-        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let bom = CSVText.bom
         var summary = [["date", "device", "route", "status", "planned", "delivered", "refused", "open", "expected", "collected", "deposited", "variance", "exceptions"]]
         var tickets = [["date", "route", "ticket", "customer", "payment", "amount_due", "outcome", "value", "cash", "device", "at", "signer", "handover_sha256", "signature_sha256"]]
         for day in try days(of: period) {
@@ -48,7 +48,7 @@ public enum Archive {
                 var outcome: [String: (String, Handover?, String)] = [:]
                 try reconciler.replica.select("""
                     SELECT ticket, kind, detail, hash, reason FROM events WHERE day = ?1 AND kind IN ('deliver', 'refuse') AND tally_cl % 2 = 1
-                      AND id NOT IN (SELECT ref FROM events WHERE day = ?1 AND kind = 'void' AND tally_cl % 2 = 1 AND ref IS NOT NULL)
+                      AND \(LedgerSQL.notVoided)
                     """, [.text(day)]) { r in
                     let t = r[0].text ?? ""
                     if r[1].text == "deliver" {
@@ -68,8 +68,8 @@ public enum Archive {
                 }
             }
         }
-        files["route-summaries.csv"] = bom + Array(csv(summary).utf8)
-        if weekly { files["tickets.csv"] = bom + Array(csv(tickets).utf8) }
+        files["route-summaries.csv"] = bom + Array(CSVText.encode(summary).utf8)
+        if weekly { files["tickets.csv"] = bom + Array(CSVText.encode(tickets).utf8) }
         var manifest = ""
         for name in files.keys.sorted() {
             let bytes = files[name]!  // safe: iterating its keys
@@ -105,12 +105,5 @@ public enum Archive {
             problems.append("\(name) was added after the archive was made")
         }
         return problems
-    }
-
-    static func csv(_ rows: [[String]]) -> String {
-        rows.map { row in
-            row.map { f in f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : f }
-                .joined(separator: ",")
-        }.joined(separator: "\r\n") + "\r\n"
     }
 }

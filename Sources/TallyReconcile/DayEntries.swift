@@ -40,7 +40,7 @@ struct DayEntries {
         let day: [Value] = [.text(date)]
         // Named kinds, so the (day, kind) index skips the scans instead of reading every entry.
         let nonScanKinds = EventKind.allCases.filter { $0 != .scan }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let notVoided = "id NOT IN (SELECT ref FROM events WHERE day = ?1 AND kind = 'void' AND tally_cl % 2 = 1 AND ref IS NOT NULL)"
+        let notVoided = LedgerSQL.notVoided
 
         try replica.select("SELECT ticket, route, customer, payment, cartons FROM tickets WHERE date = ?1 AND tally_cl % 2 = 1", day) { r in
             d.tickets.append(TicketInfo(ticket: r[0].text ?? "", route: r[1].text ?? "", customer: r[2].text ?? "",

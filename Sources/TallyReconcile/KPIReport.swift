@@ -67,7 +67,7 @@ extension Reconciler {
             var onTime: [String: Int] = [:], deliveries: [String: Int] = [:]
             try replica.select("""
                 SELECT device, ticket, at FROM events WHERE day = ?1 AND kind = 'deliver' AND tally_cl % 2 = 1
-                  AND id NOT IN (SELECT ref FROM events WHERE day = ?1 AND kind = 'void' AND tally_cl % 2 = 1 AND ref IS NOT NULL)
+                  AND \(LedgerSQL.notVoided)
                 """, [.text(day)]) { r in
                 let device = r[0].text ?? ""
                 deliveries[device, default: 0] += 1
@@ -75,7 +75,7 @@ extension Reconciler {
             }
             try replica.select("""
                 SELECT reason FROM events WHERE day = ?1 AND kind = 'refuse' AND tally_cl % 2 = 1
-                  AND id NOT IN (SELECT ref FROM events WHERE day = ?1 AND kind = 'void' AND tally_cl % 2 = 1 AND ref IS NOT NULL)
+                  AND \(LedgerSQL.notVoided)
                 """, [.text(day)]) { r in refusals[r[0].text ?? "none", default: 0] += 1 }
             for s in rec.settlements {
                 var d = drivers[s.device] ?? KPIReport.Driver(device: s.device, route: s.route, days: 0, deliveries: 0, accurate: 0, onTime: 0,

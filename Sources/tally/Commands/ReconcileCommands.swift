@@ -109,13 +109,13 @@ struct ReconcileDay: AsyncParsableCommand {
                 }
             }
             if let out {
-                let bytes = (format == .csv ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8)
+                let bytes = (format == .csv ? CSVText.bom : []) + Array(text.utf8)
                 guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
                     throw ValidationError("cannot write \(out); check the folder exists and is writable")
                 }
                 Console.out("wrote \(out): \(rec.settlements.count) settlement\(rec.settlements.count == 1 ? "" : "s") for \(date)")
             } else if format == .csv {
-                FileHandle.standardOutput.write(Data([0xEF, 0xBB, 0xBF] + Array(text.utf8)))
+                FileHandle.standardOutput.write(Data(CSVText.bom + Array(text.utf8)))
             } else {
                 Console.out(text)
             }

@@ -30,7 +30,7 @@ struct ReportKPI: TallyCommand {
         case .csv:
             var rows = [["device", "route", "days", "deliveries", "accuracy", "on_time", "refusals", "variance"]]
             for d in k.drivers { rows.append([d.device, d.route, String(d.days), String(d.deliveries), d.accuracy, d.onTimeRate, String(d.refusals), d.variance.description]) }
-            FileHandle.standardOutput.write(Data([0xEF, 0xBB, 0xBF] + Array(rows.map { $0.joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]))
+            FileHandle.standardOutput.write(Data(CSVText.bom + Array(CSVText.encode(rows).utf8)))
         case .table, .html:
             Console.out("\(k.from) … \(k.to): \(k.deliveries) deliveries, accuracy \(k.accuracy), on time \(k.onTimeRate)")
             var t = TextTable(["driver", "route", "days", "deliveries", "accuracy 准确率", "on time 准时率", "refusals", "variance"], rightAligned: [2, 3, 4, 5, 6, 7])

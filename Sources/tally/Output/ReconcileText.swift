@@ -45,11 +45,6 @@ enum ReconcileText {
         for s in r.settlements {
             for x in s.exceptions { rows.append([r.date, s.device, s.route, x.kind.rawValue, x.ticket ?? "", x.event ?? "", x.detail]) }
         }
-        return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-    }
-
-    static func field(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return CSVText.encode(rows)
     }
 }

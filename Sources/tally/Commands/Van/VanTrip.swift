@@ -14,9 +14,7 @@ struct VanLoadOut: TallyCommand {
     func execute() throws {
         let r = try van.book().loadOut(counts: try ProductCount.table(count))
         if van.json { try Console.json(r); return }
-        var t = TextTable(["product", "name", "manifest", "loaded", "difference"], rightAligned: [2, 3, 4])
-        for c in r.counts { t.add([c.product, c.name, String(c.expected), String(c.counted), c.difference == 0 ? "" : (c.difference > 0 ? "+" : "") + String(c.difference)]) }
-        Console.out(t.render())
+        Console.out(loadTable(r.counts, expected: "manifest", counted: "loaded"))
         Console.out(r.differences.isEmpty ? "loaded as the manifest says; recorded as \(r.event)"
                                           : "\(r.differences.count) difference\(r.differences.count == 1 ? "" : "s") from the manifest recorded as \(r.event)")
     }
@@ -104,10 +102,17 @@ struct VanLoadIn: TallyCommand {
     func execute() throws {
         let r = try van.book().loadIn(counts: try ProductCount.table(count))
         if van.json { try Console.json(r); return }
-        var t = TextTable(["product", "name", "expected", "back", "difference"], rightAligned: [2, 3, 4])
-        for c in r.counts { t.add([c.product, c.name, String(c.expected), String(c.counted), c.difference == 0 ? "" : (c.difference > 0 ? "+" : "") + String(c.difference)]) }
-        Console.out(t.render())
+        Console.out(loadTable(r.counts, expected: "expected", counted: "back"))
         Console.out(r.differences.isEmpty ? "everything came back as expected; recorded as \(r.event)"
                                           : "\(r.differences.count) difference\(r.differences.count == 1 ? "" : "s") recorded as \(r.event)")
     }
+}
+
+/// A count per product against what was expected, differences signed.
+func loadTable(_ counts: [LoadCount], expected: String, counted: String) -> String {
+    var t = TextTable(["product", "name", expected, counted, "difference"], rightAligned: [2, 3, 4])
+    for c in counts {
+        t.add([c.product, c.name, String(c.expected), String(c.counted), c.difference == 0 ? "" : (c.difference > 0 ? "+" : "") + String(c.difference)])
+    }
+    return t.render()
 }

@@ -133,12 +133,33 @@ struct DayEntries {
     }
 
     /// Every entry id of a device's day (voided ones and voids included): what an approval locks.
-    static func ids(_ replica: Replica, date: String, device: String) throws -> [(id: String, kind: String, ticket: String?, amount: Money, at: String)] {
-        var out: [(id: String, kind: String, ticket: String?, amount: Money, at: String)] = []
-        try replica.select("SELECT id, kind, ticket, amount, at FROM events WHERE day = ?1 AND device = ?2 AND tally_cl % 2 = 1",
+    static func ids(_ replica: Replica, date: String, device: String) throws -> [LockedEntry] {
+        var out: [LockedEntry] = []
+        try replica.select("SELECT id, kind, ticket, amount, at, ref FROM events WHERE day = ?1 AND device = ?2 AND tally_cl % 2 = 1",
                            [.text(date), .text(device)]) { r in
-            out.append((id: r[0].text ?? "", kind: r[1].text ?? "", ticket: r[2].text, amount: Money(minorUnits: r[3].integer ?? 0), at: r[4].text ?? ""))
+            out.append(LockedEntry(id: r[0].text ?? "", kind: r[1].text ?? "", ticket: r[2].text, amount: Money(minorUnits: r[3].integer ?? 0),
+                                   at: r[4].text ?? "", ref: r[5].text))
         }
         return out
+    }
+}
+
+/// An entry as an approval sees it: enough to name it in a late-entry exception.
+struct LockedEntry {
+    var id: String
+    var kind: String
+    var ticket: String?
+    var amount: Money
+    var at: String
+    var ref: String?
+
+    /// "scan of carton C10002-…", "deliver 925.00", "deposit 925.00 (ICBC-7788)".
+    var what: String {
+        switch kind {
+        case EventKind.scan.rawValue: "scan of carton \(ref ?? "?")"
+        case EventKind.deposit.rawValue: "deposit \(amount) (\(ref ?? "?"))"
+        case EventKind.void.rawValue: "void of \(ref ?? "?")"
+        default: amount == .zero ? kind : "\(kind) \(amount)"
+        }
     }
 }

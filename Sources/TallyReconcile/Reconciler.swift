@@ -119,7 +119,7 @@ public struct Reconciler: Sendable {
     // swiftlint:disable:next function_body_length function_parameter_count
     func settle(_ van: DeviceInfo, date: String, tickets: [TicketInfo], active: [VanEvent], routeReturns: [VanEvent], scans: [String: Int],
                 scanMismatches: [SettlementException], day: DayEntries, outcomes: [VanEvent], approval: (Approval, Set<String>)?,
-                entries: [(id: String, kind: String, ticket: String?, amount: Money, at: String)], matching: DepositMatching,
+                entries: [LockedEntry], matching: DepositMatching,
                 conflicts: [ConflictRecord], violations: [IntegrityViolation]) -> Settlement {
         var x: [SettlementException] = []
         let byKind = Dictionary(grouping: active, by: \.kind)
@@ -241,7 +241,7 @@ public struct Reconciler: Sendable {
         if let (a, ids) = approval {
             status = .approved
             for e in entries.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }) where !ids.contains(e.id) {
-                x.append(.init(.lateEvent, ticket: e.ticket, event: e.id, "\(e.kind) \(e.amount == .zero ? "" : "\(e.amount) ")recorded \(e.at) arrived after the day was approved by \(a.by) at \(a.at); review it"))
+                x.append(.init(.lateEvent, ticket: e.ticket, event: e.id, "\(e.what) recorded \(e.at) arrived after the day was approved by \(a.by) at \(a.at); review it"))
             }
         } else if closed == nil {
             status = .pending

@@ -49,9 +49,9 @@ public struct Reconciler: Sendable {
 
     /// Local indexes the reconciliation reads by (not replicated).
     public func prepareIndexes() throws {
-        for (t, c) in [("events", "day"), ("events", "kind"), ("tickets", "date"), ("cartons", "route")] { try replica.ensureIndex(t, column: c) }
         // The day's entries by kind, scans answered from the index alone.
-        try replica.ensureIndex("events", columns: ["day", "kind", "device", "ticket", "tally_cl", "ref"])
+        try replica.ensureIndexes([("events", ["day"]), ("events", ["kind"]), ("tickets", ["date"]), ("cartons", ["route"]),
+                                   ("events", ["day", "kind", "device", "ticket", "tally_cl", "ref"])])
     }
 
     /// Every van's settlement for a day (optionally one route), with totals.

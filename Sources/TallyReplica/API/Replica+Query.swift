@@ -24,14 +24,22 @@ extension Replica {
     /// that reads only these columns (and the key, which every index carries) never touches the
     /// rows themselves.
     public func ensureIndex(_ table: String, columns: [String]) throws(ReplicaError) {
+        try ensureIndexes([(table, columns)])
+    }
+
+    /// Several local indexes at once, in one transaction (a command that opens the file for one
+    /// write pays for one).
+    public func ensureIndexes(_ indexes: [(table: String, columns: [String])]) throws(ReplicaError) {
         try withWrite { db, e in
-            guard let plan = e.planByName[table], !columns.isEmpty else { throw ReplicaError.schemaMismatch("there is no table '\(table)'") }
-            for c in columns where plan.schema.columnIndex(c) == nil && c != "tally_cl" {
-                throw ReplicaError.schemaMismatch("there is no column '\(c)' in table '\(table)'")
-            }
             let q = StoreLayout.quote
-            let name = "tally_ix_\(table)_" + columns.joined(separator: "_")
-            try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(q(name)) ON \(q(table))(\(columns.map(q).joined(separator: ", ")))")
+            for (table, columns) in indexes {
+                guard let plan = e.planByName[table], !columns.isEmpty else { throw ReplicaError.schemaMismatch("there is no table '\(table)'") }
+                for c in columns where plan.schema.columnIndex(c) == nil && c != "tally_cl" {
+                    throw ReplicaError.schemaMismatch("there is no column '\(c)' in table '\(table)'")
+                }
+                let name = "tally_ix_\(table)_" + columns.joined(separator: "_")
+                try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(q(name)) ON \(q(table))(\(columns.map(q).joined(separator: ", ")))")
+            }
         }
     }
 

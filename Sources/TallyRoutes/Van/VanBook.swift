@@ -33,10 +33,8 @@ public struct VanBook: Sendable {
 
     /// Local indexes for the lookups every command makes (not replicated).
     public func prepareIndexes() throws {
-        for (table, column) in [("events", "ticket"), ("events", "kind"), ("events", "day"), ("tickets", "route"),
-                                ("ticket_lines", "ticket"), ("cartons", "ticket")] {
-            try replica.ensureIndex(table, column: column)
-        }
+        try replica.ensureIndexes([("events", ["ticket"]), ("events", ["kind"]), ("events", ["day"]), ("tickets", ["route"]),
+                                   ("ticket_lines", ["ticket"]), ("cartons", ["ticket"])])
     }
 
     // MARK: - Time

@@ -8,7 +8,7 @@ struct DepotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "depot",
         abstract: "Run the depot: enroll devices, serve sync, keep the audit log.",
-        subcommands: [DepotInit.self, DepotImportManifest.self, DepotSampleManifest.self, DepotEnroll.self, DepotRevoke.self, DepotDevices.self, DepotAudit.self, DepotServe.self])
+        subcommands: [DepotInit.self, DepotImportManifest.self, DepotSampleManifest.self, DepotBackupCommand.self, DepotRestoreCommand.self, DepotEnroll.self, DepotRevoke.self, DepotDevices.self, DepotAudit.self, DepotServe.self])
 }
 
 struct DataOption: ParsableArguments {
@@ -106,5 +106,38 @@ struct DepotAudit: TallyCommand {
         var t = TextTable(["at", "device", "action", "detail"])
         for e in entries { t.add([e.at, e.device, e.action, e.detail]) }
         Console.out(entries.isEmpty ? "the audit log is empty" : t.render())
+    }
+}
+
+struct DepotBackupCommand: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Back up the depot's data folder into one file, while it serves.",
+        discussion: "Each database is copied with SQLite's online backup, so the file is consistent even while devices sync. Every file's SHA-256 is recorded and checked on restore.")
+    @OptionGroup var data: DataOption
+    @Option(help: "The backup file to write (must not exist).")
+    var out: String
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        let m = try DepotBackup.backup(data.folder, to: out, clock: SystemWallClock())
+        if json { try Console.json(m); return }
+        Console.out("backed up \(data.data) to \(out): " + m.files.map { "\($0.name) \(ByteCount.format($0.size))" }.joined(separator: ", "))
+    }
+}
+
+struct DepotRestoreCommand: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore", abstract: "Restore a depot backup into a data folder (stop the depot first).",
+        discussion: "Every file is checked before the folder changes. A folder holding a depot needs --replace; its files are kept beside as *.before-restore-<time>. Devices that pushed after the backup push those changes again at their next sync.")
+    @Argument(help: "The backup file.")
+    var file: String
+    @OptionGroup var data: DataOption
+    @Flag(help: "Replace the depot already in the data folder.")
+    var replace = false
+
+    func execute() throws {
+        let m = try DepotBackup.restore(file, into: data.folder, replace: replace, clock: SystemWallClock())
+        Console.out("restored \(file) (taken \(m.created)) into \(data.data): \(m.files.map(\.name).joined(separator: ", "))\nstart the depot again; devices push what the backup lacks at their next sync")
     }
 }

@@ -35,8 +35,9 @@ public enum Archive {
         let bom = CSVText.bom
         var summary = [["date", "device", "route", "status", "planned", "delivered", "refused", "open", "expected", "collected", "deposited", "variance", "exceptions"]]
         var tickets = [["date", "route", "ticket", "customer", "payment", "amount_due", "outcome", "value", "cash", "device", "at", "signer", "handover_sha256", "signature_sha256"]]
+        let matching = try DepositMatching(deposits: reconciler.allDeposits(), bank: reconciler.store.bankLines())
         for day in try days(of: period) {
-            let rec = try reconciler.reconcile(date: day)
+            let rec = try reconciler.reconcile(date: day, route: nil, matching: matching)
             guard !rec.settlements.isEmpty else { continue }
             for s in rec.settlements {
                 summary.append([day, s.device, s.route, s.status.rawValue, String(s.tickets.planned), String(s.tickets.delivered), String(s.tickets.refused),

@@ -20,8 +20,8 @@ struct DayEntries {
     var active: [VanEvent] = []
     /// Every entry id of the day per device, voids included (only for approved devices).
     var tickets: [TicketInfo] = []
-    /// Active scans per device and ticket.
-    var scans: [String: [String: Int]] = [:]
+    /// Devices with active scans that day.
+    var scanDevices: Set<String> = []
     /// Active scans per ticket, whichever device scanned.
     var scansByTicket: [String: Int] = [:]
     /// Decoded handovers by ticket, whichever device delivered.
@@ -64,7 +64,7 @@ struct DayEntries {
             WHERE day = ?1 AND kind = 'scan' AND tally_cl % 2 = 1 AND \(notVoided) GROUP BY device, ticket
             """, day) { r in
             let n = Int(r[2].integer ?? 0)
-            d.scans[r[0].text ?? "", default: [:]][r[1].text ?? ""] = n
+            d.scanDevices.insert(r[0].text ?? "")
             d.scansByTicket[r[1].text ?? "", default: 0] += n
         }
         // A carton of the scanned ticket carries its customer's code: the manifest import checks

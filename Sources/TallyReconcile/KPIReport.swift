@@ -58,8 +58,9 @@ extension Reconciler {
     public func kpi(from: String, to: String) throws -> KPIReport {
         var drivers: [String: KPIReport.Driver] = [:]
         var refusals: [String: Int] = [:]
+        let matching = try DepositMatching(deposits: allDeposits(), bank: store.bankLines())
         for day in try KPIReport.days(from: from, to: to) {
-            let rec = try reconcile(date: day)
+            let rec = try reconcile(date: day, route: nil, matching: matching)
             var promised: [String: UInt64] = [:]
             try replica.select("SELECT ticket, promised_by FROM tickets WHERE date = ?1 AND tally_cl % 2 = 1", [.text(day)]) { r in
                 if let t = r[0].text, let p = r[1].text.flatMap(IsoTime.parse) { promised[t] = p }

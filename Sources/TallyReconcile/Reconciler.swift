@@ -56,10 +56,15 @@ public struct Reconciler: Sendable {
 
     /// Every van's settlement for a day (optionally one route), with totals.
     public func reconcile(date: String, route: String? = nil) throws -> Reconciliation {
+        try reconcile(date: date, route: route, matching: DepositMatching(deposits: allDeposits(), bank: store.bankLines()))
+    }
+
+    /// A day's reconciliation with the deposits already matched to the bank lines (the same for
+    /// every day of a report over a range).
+    func reconcile(date: String, route: String?, matching: DepositMatching) throws -> Reconciliation {
         guard IsoTime.isDate(date) else { throw ReconcileError("'\(date)' is not a date like 2026-11-28") }
         let day = try DayEntries.load(replica, date: date)
         let approvals = try store.approvals(day: date)
-        let matching = try DepositMatching(deposits: allDeposits(), bank: store.bankLines())
         let conflicts = try replica.conflicts()
         let violations = try replica.violations()
 
@@ -84,7 +89,7 @@ public struct Reconciler: Sendable {
 
         var vans = devices.filter { $0.role == "van" && $0.scope != nil }
         let known = Set(vans.map(\.name))
-        for name in Set(eventsByDevice.keys).union(day.scans.keys).sorted() where !known.contains(name) {
+        for name in Set(eventsByDevice.keys).union(day.scanDevices).sorted() where !known.contains(name) {
             // Entries from a device the registry does not list as a van (a relief device, a test).
             vans.append(DeviceInfo(name: name, role: "van", scope: eventsByDevice[name]?.first?.route, lastSyncAt: nil, lastSkewMs: nil))
         }
@@ -98,8 +103,7 @@ public struct Reconciler: Sendable {
             let approval = approvals[van.name]
             let ids = approval == nil ? [] : try DayEntries.ids(replica, date: date, device: van.name)
             settlements.append(settle(van, date: date, tickets: ticketsByRoute[r] ?? [], active: eventsByDevice[van.name] ?? [],
-                                      routeReturns: returnsByRoute[r] ?? [],
-                                      scans: day.scans[van.name] ?? [:], scanMismatches: mismatchesByDevice[van.name] ?? [],
+                                      routeReturns: returnsByRoute[r] ?? [], scanMismatches: mismatchesByDevice[van.name] ?? [],
                                       day: day, outcomes: outcomesByRoute[r] ?? [], approval: approval, entries: ids, matching: matching,
                                       conflicts: conflictsByRoute[r] ?? [],
                                       violations: violations.filter { $0.values.first { $0.column == "route" }?.value.text == r }))
@@ -117,7 +121,7 @@ public struct Reconciler: Sendable {
     }
 
     // swiftlint:disable:next function_body_length function_parameter_count
-    func settle(_ van: DeviceInfo, date: String, tickets: [TicketInfo], active: [VanEvent], routeReturns: [VanEvent], scans: [String: Int],
+    func settle(_ van: DeviceInfo, date: String, tickets: [TicketInfo], active: [VanEvent], routeReturns: [VanEvent],
                 scanMismatches: [SettlementException], day: DayEntries, outcomes: [VanEvent], approval: (Approval, Set<String>)?,
                 entries: [LockedEntry], matching: DepositMatching,
                 conflicts: [ConflictRecord], violations: [IntegrityViolation]) -> Settlement {

@@ -18,7 +18,7 @@ struct DayEntries {
     /// Active entries other than scans (voids applied), content left out except for load-outs
     /// and day closes. Entries of a kind this version does not know are not counted.
     var active: [VanEvent] = []
-    /// Every entry id of the day per device, voids included (only for approved devices).
+    /// The day's tickets, every route.
     var tickets: [TicketInfo] = []
     /// Devices with active scans that day.
     var scanDevices: Set<String> = []

@@ -53,7 +53,7 @@ public enum Archive {
                     """, [.text(day)]) { r in
                     let t = r[0].text ?? ""
                     if r[1].text == "deliver" {
-                        outcome[t] = ("delivered", r[2].text.flatMap { try? JSONDecoder().decode(Handover.self, from: Data($0.utf8)) }, r[3].text ?? "")
+                        outcome[t] = ("delivered", Handover.decode(r[2].text), r[3].text ?? "")
                     } else if outcome[t] == nil {
                         outcome[t] = ("refused: \(r[4].text ?? "")", nil, "")
                     }

@@ -101,7 +101,7 @@ struct DayEntries {
             }
             let short = Int(r[5].integer ?? 0) < (cartonsOf[ticket] ?? 0)
             if short || r[6].text != nil || returned.contains(ticket) {
-                if let h = try? JSONDecoder().decode(Handover.self, from: Data(detail.utf8)) {
+                if let h = Handover.decode(detail) {
                     d.handovers[id] = h
                     d.handoverByTicket[ticket] = h
                 }

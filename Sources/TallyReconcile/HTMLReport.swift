@@ -73,7 +73,7 @@ public enum HTMLReport {
             guard routes.contains(r[3].text ?? "") else { return }
             total += 1
             guard proofs.count < maxProofs, let detail = r[1].text,
-                  let handover = try? JSONDecoder().decode(Handover.self, from: Data(detail.utf8)) else { return }
+                  let handover = Handover.decode(detail) else { return }
             proofs.append((r[0].text ?? "", handover, r[2].text ?? ""))
         }
         h += "<h2>Proofs of delivery 交付凭证 (\(total))</h2>\n"

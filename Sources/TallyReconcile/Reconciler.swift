@@ -209,7 +209,7 @@ public struct Reconciler: Sendable {
 
         // Load: counted at load-out against the manifest and what happened to the goods.
         var loaded: Int?
-        if let load = of(.loadOut).last, let counts = load.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) {
+        if let load = of(.loadOut).last, let counts = LoadCount.decode(load.detail) {
             loaded = counts.reduce(0) { $0 + $1.counted }
             for c in counts where c.difference != -(shortByProduct[c.product] ?? 0) {
                 x.append(.init(.loadVariance, event: load.id, "\(c.name) (\(c.product)): loaded \(c.counted), manifest \(c.expected), declared short at shops \(shortByProduct[c.product] ?? 0)"))
@@ -218,7 +218,7 @@ public struct Reconciler: Sendable {
             x.append(.init(.loadVariance, "no load-out count was recorded"))
         }
         var back: Int?
-        if let loadIn = of(.loadIn).last, let counts = loadIn.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) {
+        if let loadIn = of(.loadIn).last, let counts = LoadCount.decode(loadIn.detail) {
             back = counts.reduce(0) { $0 + $1.counted }
             for c in counts where c.difference != 0 {
                 x.append(.init(.loadVariance, event: loadIn.id, "\(c.name) (\(c.product)): \(c.counted) came back, \(c.expected) expected (loaded − delivered + returned)"))

@@ -22,9 +22,7 @@ extension DepotService {
         }
         let req = try WireCodec.decode(SettlementRequest.self, from: r.body, compressed: r.isCompressed)
         try checkProtocol(req.protocolVersion)
-        let devices = try registry.devices().map {
-            DeviceInfo(name: $0.name, role: $0.role.rawValue, scope: $0.scope, lastSyncAt: $0.lastSyncAt, lastSkewMs: $0.lastSkewMs)
-        }
+        let devices = try registry.settlementDevices()
         let reconciler = Reconciler(replica: replica, store: try settlementStore(), devices: devices)
         do {
             try reconciler.prepareIndexes()

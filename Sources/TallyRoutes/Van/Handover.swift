@@ -75,4 +75,9 @@ public struct Handover: Sendable, Codable, Equatable {
     }
 
     public static func hash(of json: String) -> String { BlobHash.sha256Hex(Array(json.utf8)) }
+
+    /// The handover a delivery entry's `detail` holds; nil when absent or unreadable.
+    public static func decode(_ json: String?) -> Handover? {
+        json.flatMap { try? JSONDecoder().decode(Handover.self, from: Data($0.utf8)) }
+    }
 }

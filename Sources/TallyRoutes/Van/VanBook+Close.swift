@@ -15,23 +15,25 @@ public struct Unsynced: Sendable, Equatable {
 extension VanBook {
     /// The working day's summary as it stands (a trial; nothing is recorded).
     public func daySummary() throws -> DaySummary {
-        guard let day = try workingDay() else {
+        let routeRows = try routeTickets()
+        guard let day = try workingDay(among: routeRows) else {
             throw VanError.refused("there are no tickets for route \(route) on this handheld; sync with the depot to load today's manifest")
         }
-        return try summary(day.date)
+        return try summary(day.date, among: routeRows)
     }
 
     /// Closes the day: refused while anything is unsynced; otherwise records the summary, which
     /// the next sync carries to the depot. Nothing more is recorded for the day afterwards.
     public func closeDay(unsynced: Unsynced) throws -> (event: String, summary: DaySummary) {
-        let day = try openDay()
+        let routeRows = try routeTickets()
+        let day = try openDay(among: routeRows)
         guard unsynced.isEmpty else {
             var what: [String] = []
             if unsynced.changes > 0 { what.append("\(unsynced.changes) change\(unsynced.changes == 1 ? "" : "s")") }
             if unsynced.blobs > 0 { what.append("\(unsynced.blobs) image\(unsynced.blobs == 1 ? "" : "s")") }
             throw VanError.refused("the day cannot be closed: \(what.joined(separator: " and ")) not synced to the depot yet; run `tally sync` (at the depot if there is no network) and close the day again")
         }
-        let s = try summary(day)
+        let s = try summary(day, among: routeRows)
         let at = now
         let id = try replica.write { tx in
             try record(tx, .closeDay, subject: day, day: day, at: at, [
@@ -42,14 +44,14 @@ extension VanBook {
         return (id, s)
     }
 
-    func summary(_ day: String) throws -> DaySummary {
+    func summary(_ day: String, among routeRows: [Row]) throws -> DaySummary {
         let ledger = try dayLedger(day)
-        let tickets = try dayTickets(day)
+        let tickets = dayTickets(day, among: routeRows)
         let deliveries = ledger.active(.deliver)
         let refusals = ledger.active(.refuse)
         let returns = ledger.active(.return)
         let handovers: [(VanEvent, Handover)] = deliveries.compactMap { e in
-            e.detail.flatMap { try? JSONDecoder().decode(Handover.self, from: Data($0.utf8)) }.map { (e, $0) }
+            Handover.decode(e.detail).map { (e, $0) }
         }
         let deliveredTickets = Set(deliveries.compactMap(\.ticket))
         let refusedTickets = Set(refusals.compactMap(\.ticket))
@@ -94,7 +96,7 @@ extension VanBook {
             }
         }
         if let load = mine.last(where: { $0.kind == EventKind.loadOut.rawValue }),
-           let counts = load.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) {
+           let counts = LoadCount.decode(load.detail) {
             s.loadDifferences = counts.filter { $0.difference != 0 }
             for c in s.loadDifferences {
                 let declared = shortByProduct[c.product] ?? 0
@@ -112,7 +114,7 @@ extension VanBook {
         }
 
         if let back = mine.last(where: { $0.kind == EventKind.loadIn.rawValue }),
-           let counts = back.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) {
+           let counts = LoadCount.decode(back.detail) {
             for c in counts where c.difference != 0 {
                 s.unexplained.append("\(c.name) (\(c.product)): \(c.counted) came back, \(c.expected) expected (loaded − delivered + returned)")
             }

@@ -32,7 +32,7 @@ extension VanBook {
             }
             throw VanError.refused("ticket \(ticket) has not been delivered yet, so it has no receipt")
         }
-        guard let detail = d.detail, let handover = try? JSONDecoder().decode(Handover.self, from: Data(detail.utf8)) else {
+        guard let detail = d.detail, let handover = Handover.decode(detail) else {
             throw VanError.refused("delivery \(d.id) has no readable handover content: the entry is damaged; tell the depot")
         }
         var receipt = Receipt(event: d.id, handover: handover, hash: d.hash ?? "", returns: ledger.active(.return, ticket: ticket), checks: nil)

@@ -45,7 +45,7 @@ extension VanBook {
         guard qty > 0 else { throw VanError.refused("the quantity returned must be at least 1 carton") }
         let ledger = try ticketLedger(ticket)
         guard let delivery = ledger.active(.deliver, ticket: ticket).first,
-              let handover = delivery.detail.flatMap({ try? JSONDecoder().decode(Handover.self, from: Data($0.utf8)) }) else {
+              let handover = Handover.decode(delivery.detail) else {
             throw VanError.refused("ticket \(ticket) has not been delivered, so nothing can be returned on it")
         }
         let lines = handover.lines.filter { $0.product == product }

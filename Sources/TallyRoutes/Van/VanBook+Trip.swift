@@ -9,6 +9,11 @@ public struct LoadCount: Sendable, Codable, Equatable {
     public var counted: Int
     public var difference: Int { counted - expected }
 
+    /// The counts a load-out or load-in entry's `detail` holds; nil when absent or unreadable.
+    public static func decode(_ json: String?) -> [LoadCount]? {
+        json.flatMap { try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }
+    }
+
     public init(product: String, name: String, expected: Int, counted: Int) {
         self.product = product
         self.name = name
@@ -28,12 +33,13 @@ extension VanBook {
     /// Records the count of what was loaded before leaving. Products not named are counted as
     /// the manifest says; differences are kept in the entry. The day's tickets become `loaded`.
     public func loadOut(counts given: [String: Int]) throws -> LoadOutRecord {
-        let day = try openDay()
+        let routeRows = try routeTickets()
+        let day = try openDay(among: routeRows)
         let ledger = try dayLedger(day)
         if let previous = ledger.active(.loadOut).first(where: { $0.device == device }) {
             throw VanError.refused("the load-out is already recorded (\(previous.id)); to count again, void it first with `tally van void \(previous.id) --reason TEXT`")
         }
-        let tickets = try dayTickets(day)
+        let tickets = dayTickets(day, among: routeRows)
         var expected: [String: Int] = [:]
         var names: [String: String] = [:]
         for t in tickets where t["status"].text != "refused" {
@@ -78,7 +84,7 @@ extension VanBook {
             throw VanError.refused("the load-in is already recorded (\(previous.id)); to count again, void it first with `tally van void \(previous.id) --reason TEXT`")
         }
         guard let load = mine.last(where: { $0.kind == EventKind.loadOut.rawValue }),
-              let loaded = load.detail.flatMap({ try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }) else {
+              let loaded = LoadCount.decode(load.detail) else {
             throw VanError.refused("there is no load-out count for \(day) to compare with; record what was loaded first with `tally van load-out`")
         }
         var expected: [String: Int] = [:]
@@ -88,7 +94,7 @@ extension VanBook {
             names[c.product] = c.name
         }
         for d in mine where d.kind == EventKind.deliver.rawValue {
-            guard let h = d.detail.flatMap({ try? JSONDecoder().decode(Handover.self, from: Data($0.utf8)) }) else { continue }
+            guard let h = Handover.decode(d.detail) else { continue }
             for l in h.lines { expected[l.product, default: 0] -= l.delivered }
         }
         for r in mine where r.kind == EventKind.return.rawValue { expected[r.product ?? "", default: 0] += Int(r.qty ?? 0) }

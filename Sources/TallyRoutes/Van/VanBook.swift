@@ -53,7 +53,12 @@ public struct VanBook: Sendable {
     /// The day this van is working: the earliest manifest date of the route it has not closed.
     /// Nil when there are no tickets at all.
     public func workingDay() throws -> WorkingDay? {
-        let dates = Set(try routeTickets().compactMap { $0["date"].text })
+        try workingDay(among: routeTickets())
+    }
+
+    /// The working day among tickets already read (a command reads the route's tickets once).
+    func workingDay(among routeTickets: [Row]) throws -> WorkingDay? {
+        let dates = Set(routeTickets.compactMap { $0["date"].text })
         guard !dates.isEmpty else { return nil }
         let closed = Set(try DayLedger(replica.rows("events", where: "kind", is: .text(EventKind.closeDay.rawValue)))
             .active.filter { $0.device == device && $0.route == route }.map(\.day))
@@ -63,7 +68,11 @@ public struct VanBook: Sendable {
 
     /// The working day, refusing when there is none or it is closed: for commands that record.
     func openDay() throws -> String {
-        guard let day = try workingDay() else {
+        try openDay(among: routeTickets())
+    }
+
+    func openDay(among routeTickets: [Row]) throws -> String {
+        guard let day = try workingDay(among: routeTickets) else {
             throw VanError.refused("there are no tickets for route \(route) on this handheld; sync with the depot to load today's manifest")
         }
         guard !day.closed else {
@@ -76,8 +85,8 @@ public struct VanBook: Sendable {
 
     func routeTickets() throws -> [Row] { try replica.rows("tickets", where: "route", is: .text(route)) }
 
-    func dayTickets(_ day: String) throws -> [Row] {
-        try routeTickets().filter { $0["date"].text == day }
+    func dayTickets(_ day: String, among routeTickets: [Row]) -> [Row] {
+        routeTickets.filter { $0["date"].text == day }
             .sorted { ($0["stop"].integer ?? 0, $0.key) < ($1["stop"].integer ?? 0, $1.key) }
     }
 
@@ -110,7 +119,8 @@ public struct VanBook: Sendable {
 
     /// Today's tickets of this route in stop order.
     public func tickets() throws -> [TicketView] {
-        guard let day = try workingDay() else { return [] }
+        let routeRows = try routeTickets()
+        guard let day = try workingDay(among: routeRows) else { return [] }
         let ledger = try dayLedger(day.date)
         var scanned: [String: Int] = [:]
         for e in ledger.active(.scan) { scanned[e.ticket ?? "", default: 0] += 1 }
@@ -119,7 +129,7 @@ public struct VanBook: Sendable {
             byTicket[e.ticket ?? "", default: []].append(e)
         }
         var names: [String: String] = [:]
-        return try dayTickets(day.date).map { t in
+        return try dayTickets(day.date, among: routeRows).map { t in
             let customer = t["customer"].text ?? ""
             if names[customer] == nil { names[customer] = try replica.row("customers", key: customer)?["name"].text ?? "" }
             return view(t, name: names[customer] ?? "", events: byTicket[t.key] ?? [], scanned: scanned[t.key] ?? 0)

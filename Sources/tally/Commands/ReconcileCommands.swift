@@ -41,9 +41,7 @@ struct SettlementOptions: ParsableArguments {
     func reconciler() throws -> Reconciler {
         let replica = try folder.replica(schema: RouteSchema.current, options: .cli())
         let registry = try folder.registry(clock: SystemWallClock())
-        let devices = try registry.devices().map {
-            DeviceInfo(name: $0.name, role: $0.role.rawValue, scope: $0.scope, lastSyncAt: $0.lastSyncAt, lastSkewMs: $0.lastSkewMs)
-        }
+        let devices = try registry.settlementDevices()
         let r = Reconciler(replica: replica, store: try store(), devices: devices)
         try r.prepareIndexes()
         return r

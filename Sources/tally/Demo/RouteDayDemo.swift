@@ -250,9 +250,7 @@ struct RouteDayDemo {
         try statement.write(to: folder.appendingPathComponent("bank.csv"), atomically: true, encoding: .utf8)
         let lines = try BankStatement.parse(Array(statement.utf8))
         _ = try store.importBank(lines, file: "bank.csv")
-        let devices = try registry.devices().map {
-            DeviceInfo(name: $0.name, role: $0.role.rawValue, scope: $0.scope, lastSyncAt: $0.lastSyncAt, lastSkewMs: $0.lastSkewMs)
-        }
+        let devices = try registry.settlementDevices()
         let reconciler = Reconciler(replica: depotReplica, store: store, devices: devices)
         try reconciler.prepareIndexes()
         let rec = try reconciler.reconcile(date: Self.date)

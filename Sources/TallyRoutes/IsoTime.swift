@@ -63,6 +63,25 @@ public enum IsoTime {
         return isDate(y, m, d)
     }
 
+    /// Days since 1970-01-01 of a date written `YYYY-MM-DD`; nil when it is not one.
+    public static func dayNumber(_ s: String) -> Int64? {
+        guard isDate(s) else { return nil }
+        let b = Array(s.utf8)
+        guard let y = num(b, 0, 4), let m = num(b, 5, 2), let d = num(b, 8, 2) else { return nil }
+        return days(y, m, d)
+    }
+
+    /// The date `YYYY-MM-DD` of a day count since 1970-01-01.
+    public static func date(dayNumber n: Int64) -> String {
+        let (y, m, d) = civil(n)
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+    }
+
+    /// The date (Beijing time) of an instant in ms since 1970.
+    public static func date(ofMilliseconds ms: UInt64, offsetMinutes: Int = beijing) -> String {
+        date(dayNumber: (Int64(ms) / 1000 + Int64(offsetMinutes) * 60) / 86_400)
+    }
+
     static func isDate(_ y: Int64, _ m: Int64, _ d: Int64) -> Bool {
         guard (1...12).contains(m), d >= 1 else { return false }
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0

@@ -21,7 +21,7 @@ public enum RouteSchema {
 
     public static let current: Schema = {
         do {
-            return try Schema(version: 3, tables: [
+            return try Schema(version: 4, tables: [
                 TableSchema("customers", key: "code", kind: .record, columns: [
                     ColumnSchema("route", .text),
                     ColumnSchema("name", .text),
@@ -57,6 +57,9 @@ public enum RouteSchema {
                     ColumnSchema("note", .text),
                     ColumnSchema("detail", .text),
                     ColumnSchema("hash", .text),
+                    // Version 4: a service window's entries (fees, deposits, day close) carry
+                    // the window's kind here instead of a route.
+                    ColumnSchema("window", .text),
                 ]),
                 // One row per ticket line, keyed "TICKET/LINE". Deletable: a corrected manifest
                 // may drop a line of a ticket no device has touched.
@@ -75,6 +78,63 @@ public enum RouteSchema {
                     ColumnSchema("route", .text),
                     ColumnSchema("ticket", .text),
                     ColumnSchema("product_code", .text),
+                ]),
+                // Version 4: service windows and complaints (`Protocol/SERVICE.md`).
+                // A visitor's request at a service window, keyed "DAY/QUEUE". Written only by
+                // the window that took the number (its first-contact owner); every window reads it.
+                TableSchema("requests", key: "id", kind: .record, columns: [
+                    ColumnSchema("window", .text),
+                    ColumnSchema("device", .text),
+                    ColumnSchema("day", .text),
+                    ColumnSchema("queue", .text),
+                    ColumnSchema("service", .text),
+                    ColumnSchema("taken_at", .text),
+                    ColumnSchema("mode", .text),
+                    ColumnSchema("departments", .text),
+                    ColumnSchema("visitor", .text),
+                    ColumnSchema("phone", .text),
+                    ColumnSchema("subject", .text),
+                    ColumnSchema("opened_at", .text),
+                    ColumnSchema("due_by", .text),
+                ]),
+                // A complaint, from a shop about a delivery (recorded on a van: `route`) or from
+                // a visitor about a window (recorded at a window: `window`).
+                TableSchema("complaints", key: "id", kind: .record, columns: [
+                    ColumnSchema("route", .text),
+                    ColumnSchema("window", .text),
+                    ColumnSchema("device", .text),
+                    ColumnSchema("day", .text),
+                    ColumnSchema("opened_at", .text),
+                    ColumnSchema("about_kind", .text),
+                    ColumnSchema("about", .text),
+                    ColumnSchema("by_name", .text),
+                    ColumnSchema("phone", .text),
+                    ColumnSchema("text", .text),
+                    ColumnSchema("wants", .text),
+                    ColumnSchema("major", .integer),
+                    ColumnSchema("recorded_by", .text),
+                ]),
+                // The steps taken on requests and complaints: an append-only ledger, one entry
+                // per step per device, keyed "DEVICE/SUBJECT/ACTION[#n]". A request's or a
+                // complaint's state is the join of its steps (`ServiceSteps`).
+                TableSchema("service_steps", key: "id", kind: .ledger, columns: [
+                    ColumnSchema("route", .text),
+                    ColumnSchema("window", .text),
+                    ColumnSchema("subject", .text),
+                    ColumnSchema("action", .text),
+                    ColumnSchema("department", .text),
+                    ColumnSchema("person", .text),
+                    ColumnSchema("device", .text),
+                    ColumnSchema("at", .text),
+                    ColumnSchema("day", .text),
+                    ColumnSchema("value", .text),
+                    ColumnSchema("note", .text),
+                ]),
+                // The working-day calendar the depot keeps: dates that differ from Monday to
+                // Friday (`holiday` on a weekday, `workday` on a weekend). Reference data.
+                TableSchema("calendar", key: "date", kind: .record, deletable: true, columns: [
+                    ColumnSchema("kind", .text),
+                    ColumnSchema("note", .text),
                 ]),
             ])
         } catch {

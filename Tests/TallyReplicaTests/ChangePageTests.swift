@@ -39,7 +39,7 @@ import Testing
         var cursor = VersionVector()
         var out: [Change] = []
         for _ in 0..<10_000 {
-            let page = try r.changePage(after: cursor, limit: limit, owner: indexed ? route : nil, skipping: indexed ? own : nil) { c, rows in
+            let page = try r.changePage(after: cursor, limit: limit, owners: indexed ? [route] : nil, skipping: indexed ? own : nil) { c, rows in
                 try c.site != own && canRead(c, route: route, rows: rows)
             }
             out += page.changes

@@ -666,7 +666,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         var tScan = 0.0, tJSON = 0.0, served = 0, bytes = 0
         while true {
             let p = try time(&tScan) {
-                try depot.changePage(after: cursor, limit: page, owner: policy.pageOwner(device: device)) { c, rows in try policy.canRead(c, device: device, rows: rows) }
+                try depot.changePage(after: cursor, limit: page, owners: policy.pageOwners(device: device)) { c, rows in try policy.canRead(c, device: device, rows: rows) }
             }
             let body = try time(&tJSON) { try WireCodec.encode(PullResponse(changes: p.changes, cursor: p.cursor, more: p.more, ack: 0), compress: true) }
             served += p.changes.count; bytes += body.count

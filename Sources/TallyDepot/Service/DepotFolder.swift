@@ -37,6 +37,7 @@ public struct DepotFolder: Sendable {
     static func depotOptions(_ options: ReplicaOptions) -> ReplicaOptions {
         var o = options
         o.scopeColumns = ColumnScopePolicy.scopeColumns
+        o.sharedOwners = ColumnScopePolicy.sharedOwners
         return o
     }
 }

@@ -156,7 +156,7 @@ public final class DepotService: Sendable {
         let own = device.site.flatMap(SiteID.init(hex:))
         // Through the log's owner index: the device's own scope and the rows without an owner,
         // not every change; its own changes are passed over unread.
-        let page = try replica.changePage(after: req.cursor, limit: limit, owner: scope.pageOwner(device: device), skipping: own) { change, rows in
+        let page = try replica.changePage(after: req.cursor, limit: limit, owners: scope.pageOwners(device: device), skipping: own) { change, rows in
             try change.site != own && scope.canRead(change, device: device, rows: rows)
         }
         let ack = try own.map { try replica.contiguousSeq(of: $0) } ?? 0

@@ -10,20 +10,35 @@ public protocol ScopePolicy: Sendable {
     func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String?
     /// Which rows of a table go into the device's starting snapshot.
     func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows
-    /// The owner value (of one of `ColumnScopePolicy.scopeColumns`) whose changes a pull need
-    /// examine, besides those without an owner; nil to examine every change. Only narrows
-    /// what `canRead` is asked about, through the depot log's owner index.
-    func pageOwner(device: DeviceRecord) -> String?
+    /// The owner values (of `ColumnScopePolicy.scopeColumns`, or a shared table's token) whose
+    /// changes a pull need examine, besides those without an owner; nil to examine every
+    /// change. Only narrows what `canRead` is asked about, through the depot log's owner index.
+    func pageOwners(device: DeviceRecord) -> [String]?
 }
 
-/// Scope by column: a table with a `route` column belongs to the van of that route, a table
-/// with a `window` column to the window of that kind; tables with neither are reference data
-/// every device reads and only the depot writes. Accountants read everything and write nothing
-/// through sync.
+/// Scope by column: a row with a `route` belongs to the van of that route, a row with a
+/// `window` to the windows of that kind; tables with neither are reference data every device
+/// reads and only the depot writes. Accountants read everything and write nothing through sync.
+///
+/// Service tables (`serviceTables`: requests, complaints and their steps) are the service
+/// hall's shared book: every window reads all of them (a joint request is seen and signed by
+/// each department, and its owner sees every sign-off), while each row is still written only by
+/// the device its own `route` or `window` names. Vans write complaints there but read none.
 public struct ColumnScopePolicy: ScopePolicy {
     public let schema: Schema
+    public let serviceTables: Set<String>
 
-    public init(schema: Schema) { self.schema = schema }
+    public init(schema: Schema, serviceTables: Set<String> = Self.serviceTables) {
+        self.schema = schema
+        self.serviceTables = serviceTables
+    }
+
+    /// The tables every window reads.
+    public static let serviceTables: Set<String> = ["requests", "complaints", "service_steps"]
+    /// The owner the depot's log records for every change of a service table.
+    public static let serviceOwner = "*service"
+    /// What the depot's replica is opened with (`ReplicaOptions.sharedOwners`).
+    public static let sharedOwners: [String: String] = Dictionary(uniqueKeysWithValues: serviceTables.map { ($0, serviceOwner) })
 
     static func column(for role: DeviceRole) -> String? {
         switch role {
@@ -33,8 +48,8 @@ public struct ColumnScopePolicy: ScopePolicy {
         }
     }
 
-    /// The columns that name a row's owner; the depot's replica indexes its change log by them
-    /// (`ReplicaOptions.scopeColumns`).
+    /// The columns that name a row's owner, in precedence; the depot's replica indexes its
+    /// change log by them (`ReplicaOptions.scopeColumns`).
     public static let scopeColumns: [String] = ["route", "window"]
 
     func isReference(_ table: TableSchema) -> Bool {
@@ -50,16 +65,19 @@ public struct ColumnScopePolicy: ScopePolicy {
     public func canRead(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> Bool {
         guard let table = schema.table(named: change.table) else { return false }
         if device.role == .accountant || isReference(table) { return true }
+        if serviceTables.contains(table.name) { return device.role == .window }
         guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else { return false }
         return try owner(change, column: column, rows: rows) == device.scope
     }
 
-    public func pageOwner(device: DeviceRecord) -> String? {
-        Self.column(for: device.role) == nil ? nil : device.scope
+    public func pageOwners(device: DeviceRecord) -> [String]? {
+        guard Self.column(for: device.role) != nil, let scope = device.scope else { return nil }
+        return device.role == .window ? [scope, Self.serviceOwner] : [scope]
     }
 
     public func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows {
         if device.role == .accountant || isReference(table) { return .all }
+        if serviceTables.contains(table.name) { return device.role == .window ? .all : .none }
         guard let column = Self.column(for: device.role), table.columnIndex(column) != nil, let scope = device.scope else { return .none }
         return .matching(column: column, value: scope)
     }

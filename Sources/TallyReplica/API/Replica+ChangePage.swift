@@ -14,14 +14,14 @@ extension Replica {
     /// `maxExamined` looked at. Only changes this replica holds without gap are served, so a
     /// cursor never skips a change that arrives later.
     ///
-    /// `owner` narrows what is examined to the log rows recorded with that owner (see
-    /// `ReplicaOptions.scopeColumns`) and those with none (tables without a scope column, rows
+    /// `owners` narrows what is examined to the log rows recorded with one of those owners (see
+    /// `ReplicaOptions.scopeColumns` and `sharedOwners`) and those with none (tables without a scope column, rows
     /// whose owner was unknown), through the log's owner index, instead of every change; on a
     /// replica without scope columns it is ignored. `include` still has the last word.
     /// `skipping` names a site whose changes are passed over unexamined (a peer's own: it
     /// holds them already); the cursor still moves past them.
     public func changePage(after cursor: VersionVector, limit: Int, maxExamined: Int = 200_000,
-                           owner: String? = nil, skipping: SiteID? = nil,
+                           owners: [String]? = nil, skipping: SiteID? = nil,
                            include: (Change, RowReader) throws -> Bool) throws(ReplicaError) -> ChangePage {
         try withRead { db, e in
             var out: [Change] = []
@@ -30,13 +30,19 @@ extension Replica {
             var more = false
             let reader = RowReader(engine: e)
             let columns = "SELECT id, hlc, tbl, key, cl, vals FROM tally_log"
-            let indexed = owner != nil && !e.scopeColumns.isEmpty
-            // Without an owner: every log row in the site's range. With one: the owner's rows and
-            // the rows without an owner, two index ranges merged in id order.
-            let streams: [RawStatement] = indexed
-                ? [try e.query(db, "\(columns) WHERE sc = ?3 AND id > ?1 AND id <= ?2 ORDER BY id"),
-                   try e.query(db, "\(columns) WHERE sc IS NULL AND id > ?1 AND id <= ?2 ORDER BY id")]
-                : [try e.query(db, "\(columns) WHERE id > ?1 AND id <= ?2 ORDER BY id")]
+            let indexed = !e.scopeColumns.isEmpty || e.plans.contains { $0.sharedOwner != nil }
+            let ownerList: [String]? = indexed ? owners.map { Array(Set($0)).sorted() } : nil
+            // Without owners: every log row in the site's range. With them: each owner's rows and
+            // the rows without an owner, index ranges merged in id order. (The stream number in
+            // the SQL keeps the cached statements apart.)
+            let streams: [RawStatement]
+            if let ownerList {
+                streams = try ownerList.indices.map { k in
+                    try e.query(db, "\(columns) WHERE sc = ?3 AND id > ?1 AND id <= ?2 ORDER BY id -- \(k)")
+                } + [try e.query(db, "\(columns) WHERE sc IS NULL AND id > ?1 AND id <= ?2 ORDER BY id")]
+            } else {
+                streams = [try e.query(db, "\(columns) WHERE id > ?1 AND id <= ?2 ORDER BY id")]
+            }
             defer { for s in streams { s.reset() } }
             for (site, idx) in e.siteIndex.sorted(by: { $0.key < $1.key }) {
                 let upTo = e.contiguous[idx] ?? 0
@@ -48,11 +54,11 @@ extension Replica {
                 }
                 if out.count >= limit || examined >= maxExamined { more = true; break }
                 var live: [Bool] = []
-                for s in streams {
+                for (k, s) in streams.enumerated() {
                     s.reset()
                     s.bind(1, StoreLayout.logID(site: idx, seq: from))
                     s.bind(2, StoreLayout.logID(site: idx, seq: upTo))
-                    if indexed, let owner { s.bind(3, owner) }
+                    if let ownerList, k < ownerList.count { s.bind(3, ownerList[k]) }
                     live.append(try s.step())
                 }
                 var stoppedEarly = false

@@ -37,14 +37,16 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     /// column stays NULL and is not indexed.
     let scopeColumns: [String]
 
-    init(_ db: Database, schema: Schema, localSite: SiteID, clock: HybridClock, scopeColumns: [String] = []) throws(ReplicaError) {
+    init(_ db: Database, schema: Schema, localSite: SiteID, clock: HybridClock, scopeColumns: [String] = [],
+         sharedOwners: [String: String] = [:]) throws(ReplicaError) {
         self.schema = schema
         self.localSite = localSite
         self.clock = clock
         self.scopeColumns = scopeColumns
         var plans: [TablePlan] = []
         for (i, t) in schema.tables.enumerated() {
-            plans.append(try TablePlan(db, index: i, schema: t, scopeColumn: Self.scopeColumn(of: t, among: scopeColumns)))
+            plans.append(try TablePlan(db, index: i, schema: t, scopeColumn: Self.scopeColumn(of: t, among: scopeColumns),
+                                       sharedOwner: sharedOwners[t.name]))
         }
         self.plans = plans
         planByName = Dictionary(uniqueKeysWithValues: plans.map { ($0.schema.name, $0) })
@@ -184,11 +186,12 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         return siteIDs[a.site] > siteIDs[b.site]
     }
 
-    /// The index of a table's scope column: the one of `among` the table has; nil when it has
-    /// none, or more than one (its changes are then examined for every owner).
+    /// The index of a table's scope column: the first of `among` (in that order) the table
+    /// has; nil when it has none. A row whose scope column is NULL (a window's entry in a table
+    /// scoped by route first) has no owner, and its changes are examined for every owner.
     static func scopeColumn(of t: TableSchema, among names: [String]) -> Int? {
-        let found = t.columns.indices.filter { names.contains(t.columns[$0].name) }
-        return found.count == 1 ? found[0] : nil
+        for name in names { if let i = t.columns.firstIndex(where: { $0.name == name }) { return i } }
+        return nil
     }
 
     /// The owner a change's log row records: the change's own text in the table's scope column;
@@ -196,6 +199,7 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     /// (`ingest` also carries owners from earlier changes of the same batch.)
     func owner(of c: ResolvedChange, loaded: RowState? = nil) throws(ReplicaError) -> String? {
         let plan = plans[c.table]
+        if let shared = plan.sharedOwner { return shared }
         guard let sc = plan.scopeColumn else { return nil }
         if let v = c.columns.first(where: { $0.0 == sc }) { return v.1.text }
         if let loaded { return loaded.exists ? loaded.values[sc].text : nil }

@@ -150,8 +150,9 @@ public final class Replica: Sendable {
                 else { throw ReplicaError.notAReplica(path: path, reason: "its site id is missing") }
                 let last = try Int64.fetchOne(db, sql: "SELECT value FROM tally_meta WHERE name = 'hlc'") ?? 0
                 let clock = HybridClock(wall: options.wallClock, last: HLC(rawValue: UInt64(bitPattern: last)), maxDrift: options.maxDrift)
-                let scopeColumns = try prepareScopeIndex(db, schema: schema, requested: options.scopeColumns)
-                return try EngineState(db, schema: schema, localSite: site, clock: clock, scopeColumns: scopeColumns)
+                let (scopeColumns, shared) = try prepareScopeIndex(db, schema: schema, requested: options.scopeColumns,
+                                                                   shared: options.sharedOwners)
+                return try EngineState(db, schema: schema, localSite: site, clock: clock, scopeColumns: scopeColumns, sharedOwners: shared)
             }
             return Replica(path: path, site: engine.localSite, schema: schema, queue: queue, engine: engine, logger: options.logger)
         } catch {
@@ -161,21 +162,32 @@ public final class Replica: Sendable {
     }
 
     /// Gives the change log its owner column (files made before it), stores the requested scope
-    /// columns and, when they change, recomputes every log row's owner from the stored rows;
-    /// indexes the owners when there are scope columns. Returns the scope columns in force.
-    private static func prepareScopeIndex(_ db: Database, schema: Schema, requested: [String]?) throws -> [String] {
+    /// columns and shared owners and, when they change, recomputes every log row's owner from
+    /// the stored rows; indexes the owners when there are any. Returns what is in force.
+    private static func prepareScopeIndex(_ db: Database, schema: Schema, requested: [String]?,
+                                          shared requestedShared: [String: String]?) throws -> ([String], [String: String]) {
         let logColumns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('tally_log')")
         if !logColumns.contains("sc") { try db.execute(sql: "ALTER TABLE tally_log ADD COLUMN sc TEXT") }
-        let storedJSON = try String.fetchOne(db, sql: "SELECT value FROM tally_meta WHERE name = 'scope_columns'")
-        let stored = try storedJSON.map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-        var chosen = stored
-        if let requested, requested != stored {
-            chosen = requested
-            let json = String(decoding: try JSONEncoder().encode(requested), as: UTF8.self)
-            try db.execute(sql: "INSERT OR REPLACE INTO tally_meta(name, value) VALUES ('scope_columns', ?)", arguments: [json])
+        func stored<T: Decodable>(_ name: String, _ type: T.Type) throws -> T? {
+            try String.fetchOne(db, sql: "SELECT value FROM tally_meta WHERE name = ?", arguments: [name])
+                .map { try JSONDecoder().decode(T.self, from: Data($0.utf8)) }
+        }
+        func store<T: Encodable>(_ name: String, _ value: T) throws {
+            let json = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+            try db.execute(sql: "INSERT OR REPLACE INTO tally_meta(name, value) VALUES (?, ?)", arguments: [name, json])
+        }
+        let storedColumns = try stored("scope_columns", [String].self) ?? []
+        let storedShared = try stored("shared_owners", [String: String].self) ?? [:]
+        let chosen = requested ?? storedColumns
+        let chosenShared = requestedShared ?? storedShared
+        if chosen != storedColumns || chosenShared != storedShared {
+            try store("scope_columns", chosen)
+            try store("shared_owners", chosenShared)
             let q = StoreLayout.quote
             for (i, t) in schema.tables.enumerated() {
-                if let c = EngineState.scopeColumn(of: t, among: requested) {
+                if let token = chosenShared[t.name] {
+                    try db.execute(sql: "UPDATE tally_log SET sc = ? WHERE tbl = ?", arguments: [token, i])
+                } else if let c = EngineState.scopeColumn(of: t, among: chosen) {
                     let col = q(t.columns[c].name)
                     try db.execute(sql: "UPDATE tally_log SET sc = (SELECT CASE WHEN typeof(\(col)) = 'text' THEN \(col) END FROM \(q(t.name)) WHERE \(q(t.key)) = tally_log.key) WHERE tbl = ?",
                                    arguments: [i])
@@ -184,8 +196,8 @@ public final class Replica: Sendable {
                 }
             }
         }
-        if !chosen.isEmpty { try db.execute(sql: StoreLayout.scopeIndex) }
-        return chosen
+        if !chosen.isEmpty || !chosenShared.isEmpty { try db.execute(sql: StoreLayout.scopeIndex) }
+        return (chosen, chosenShared)
     }
 
     /// Runs a write transaction; on any error the transaction rolls back and the in-memory

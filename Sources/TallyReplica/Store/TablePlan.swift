@@ -16,11 +16,14 @@ final class TablePlan {
     let scopeColumn: Int?
     /// Reads the owner of a stored row, when the table has a scope column.
     let selectOwner: RawStatement?
+    /// The one owner every change of this table is logged under (`ReplicaOptions.sharedOwners`).
+    let sharedOwner: String?
 
-    init(_ db: Database, index: Int, schema t: TableSchema, scopeColumn: Int?) throws(ReplicaError) {
+    init(_ db: Database, index: Int, schema t: TableSchema, scopeColumn: Int?, sharedOwner: String? = nil) throws(ReplicaError) {
         self.index = index
         schema = t
-        self.scopeColumn = scopeColumn
+        self.scopeColumn = sharedOwner == nil ? scopeColumn : nil
+        self.sharedOwner = sharedOwner
         var ci: [String: Int] = [:]
         for (i, c) in t.columns.enumerated() { ci[c.name] = i }
         columnIndex = ci
@@ -32,7 +35,7 @@ final class TablePlan {
         let params = Array(repeating: "?", count: t.columns.count + 3).joined(separator: ", ")
         store = try RawStatement(db, "INSERT OR REPLACE INTO \(q(t.name))(\(insertList)) VALUES (\(params))")
         insertNew = try RawStatement(db, "INSERT INTO \(q(t.name))(\(insertList)) VALUES (\(params)) ON CONFLICT DO NOTHING")
-        selectOwner = try scopeColumn.map { c throws(ReplicaError) in
+        selectOwner = try self.scopeColumn.map { c throws(ReplicaError) in
             try RawStatement(db, "SELECT \(cols[c]) FROM \(q(t.name)) WHERE \(q(t.key)) = ?")
         }
     }

@@ -29,6 +29,9 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case deposit
     /// The van's day summary (`detail` = the summary as JSON).
     case closeDay = "close_day"
+    /// A fee taken in cash at a service window (`product` = the fee's code, `amount` = cash
+    /// taken, `due` = the fee, `ref` = the request it was paid for, `note` = the payer).
+    case fee
 
     /// How the entry reads in a list.
     public var label: String {
@@ -44,6 +47,7 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
         case .void: "void 作废"
         case .deposit: "deposit 存款"
         case .closeDay: "day close 日结"
+        case .fee: "fee 收费"
         }
     }
 }

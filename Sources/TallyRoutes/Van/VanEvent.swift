@@ -1,10 +1,13 @@
 import TallyReplica
 
-/// One entry of the event ledger, as the route operations read it.
+/// One entry of the event ledger, as the route and window operations read it.
 public struct VanEvent: Sendable, Codable, Equatable {
     public var id: String
     public var kind: String
+    /// The van's route; empty for a window's entry.
     public var route: String
+    /// The window's kind, for a window's entry.
+    public var window: String?
     public var day: String
     public var ticket: String?
     public var device: String
@@ -25,8 +28,9 @@ public struct VanEvent: Sendable, Codable, Equatable {
 
     /// An entry read some other way than as a row (a report's own query).
     public init(id: String, kind: String, route: String, day: String, ticket: String?, device: String, at: String, amount: Money,
-                due: Money, product: String?, qty: Int64?, reason: String?, note: String?, ref: String?, detail: String?, hash: String?) {
+                due: Money, product: String?, qty: Int64?, reason: String?, note: String?, ref: String?, detail: String?, hash: String?, window: String? = nil) {
         self.id = id
+        self.window = window
         self.kind = kind
         self.route = route
         self.day = day
@@ -48,6 +52,7 @@ public struct VanEvent: Sendable, Codable, Equatable {
         id = row.key
         kind = row["kind"].text ?? ""
         route = row["route"].text ?? ""
+        window = row["window"].text
         day = row["day"].text ?? String((row["at"].text ?? "").prefix(10))
         ticket = row["ticket"].text
         device = row["device"].text ?? ""

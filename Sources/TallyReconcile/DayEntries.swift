@@ -49,13 +49,13 @@ struct DayEntries {
         var all: [VanEvent] = []
         try replica.select("""
             SELECT id, kind, route, device, ticket, amount, due, qty, product, reason, note, ref, hash, at, day,
-                   CASE WHEN kind IN ('load_out', 'load_in', 'close_day') THEN detail END
+                   CASE WHEN kind IN ('load_out', 'load_in', 'close_day') THEN detail END, window
             FROM events WHERE day = ?1 AND kind IN (\(nonScanKinds)) AND tally_cl % 2 = 1
             """, day) { r in
             all.append(VanEvent(id: r[0].text ?? "", kind: r[1].text ?? "", route: r[2].text ?? "", day: r[14].text ?? date,
                                 ticket: r[4].text, device: r[3].text ?? "", at: r[13].text ?? "", amount: Money(minorUnits: r[5].integer ?? 0),
                                 due: Money(minorUnits: r[6].integer ?? 0), product: r[8].text, qty: r[7].integer, reason: r[9].text,
-                                note: r[10].text, ref: r[11].text, detail: r[15].text, hash: r[12].text))
+                                note: r[10].text, ref: r[11].text, detail: r[15].text, hash: r[12].text, window: r[16].text))
         }
         d.active = DayLedger(events: all).active
 

@@ -36,7 +36,7 @@ public enum HTMLReport {
 
             """
         for s in rec.settlements {
-            h += "<tr><td>\(esc(s.device))</td><td>\(esc(s.route))</td><td class=\"\(s.status.rawValue)\">\(s.status.rawValue)</td>"
+            h += "<tr><td>\(esc(s.device))</td><td>\(esc(s.unit))</td><td class=\"\(s.status.rawValue)\">\(s.status.rawValue)</td>"
                 + "<td class=\"n\">\(s.tickets.planned)</td><td class=\"n\">\(s.tickets.delivered)</td><td class=\"n\">\(s.tickets.refused)</td><td class=\"n\">\(s.tickets.open)</td>"
                 + "<td class=\"n\">\(s.cash.expected)</td><td class=\"n\">\(s.cash.collected)</td><td class=\"n\">\(s.cash.deposited)</td><td class=\"n\">\(s.cash.variance)</td>"
                 + "<td class=\"n\">\(s.exceptions.count)</td></tr>\n"

@@ -78,7 +78,7 @@ extension Reconciler {
                 SELECT reason FROM events WHERE day = ?1 AND kind = 'refuse' AND tally_cl % 2 = 1
                   AND \(LedgerSQL.notVoided)
                 """, [.text(day)]) { r in refusals[r[0].text ?? "none", default: 0] += 1 }
-            for s in rec.settlements {
+            for s in rec.settlements where s.window == nil {  // drivers only; windows have `report service`
                 var d = drivers[s.device] ?? KPIReport.Driver(device: s.device, route: s.route, days: 0, deliveries: 0, accurate: 0, onTime: 0,
                                                              refusals: 0, variance: .zero, accuracy: "", onTimeRate: "")
                 let n = deliveries[s.device] ?? 0

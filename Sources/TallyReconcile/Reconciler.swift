@@ -87,26 +87,32 @@ public struct Reconciler: Sendable {
         var mismatchesByDevice: [String: [SettlementException]] = [:]
         for (device, x) in day.scanMismatches { mismatchesByDevice[device, default: []].append(x) }
 
-        var vans = devices.filter { $0.role == "van" && $0.scope != nil }
+        // Vans and service windows: a window's cash (its fees) settles like a van's.
+        var vans = devices.filter { ($0.role == "van" || $0.role == "window") && $0.scope != nil }
         let known = Set(vans.map(\.name))
         for name in Set(eventsByDevice.keys).union(day.scanDevices).sorted() where !known.contains(name) {
-            // Entries from a device the registry does not list as a van (a relief device, a test).
-            vans.append(DeviceInfo(name: name, role: "van", scope: eventsByDevice[name]?.first?.route, lastSyncAt: nil, lastSkewMs: nil))
+            // Entries from a device the registry does not list (a relief device, a test).
+            let first = eventsByDevice[name]?.first
+            if let window = first?.window, first?.route.isEmpty != false {
+                vans.append(DeviceInfo(name: name, role: "window", scope: window, lastSyncAt: nil, lastSkewMs: nil))
+            } else {
+                vans.append(DeviceInfo(name: name, role: "van", scope: first?.route, lastSyncAt: nil, lastSkewMs: nil))
+            }
         }
-        if let route { vans = vans.filter { $0.scope == route } }
-        vans = vans.filter { ticketsByRoute[$0.scope ?? ""]?.isEmpty == false || eventsByDevice[$0.name] != nil }
-        vans.sort { ($0.scope ?? "", $0.name) < ($1.scope ?? "", $1.name) }
+        if let route { vans = vans.filter { $0.role == "van" && $0.scope == route } }
+        vans = vans.filter { ($0.role == "van" && ticketsByRoute[$0.scope ?? ""]?.isEmpty == false) || eventsByDevice[$0.name] != nil }
+        vans.sort { ($0.role == "window" ? 1 : 0, $0.scope ?? "", $0.name) < ($1.role == "window" ? 1 : 0, $1.scope ?? "", $1.name) }
 
         var settlements: [Settlement] = []
         for van in vans {
-            let r = van.scope ?? ""
+            let r = van.role == "van" ? van.scope ?? "" : ""
             let approval = approvals[van.name]
             let ids = approval == nil ? [] : try DayEntries.ids(replica, date: date, device: van.name)
             settlements.append(settle(van, date: date, tickets: ticketsByRoute[r] ?? [], active: eventsByDevice[van.name] ?? [],
                                       routeReturns: returnsByRoute[r] ?? [], scanMismatches: mismatchesByDevice[van.name] ?? [],
                                       day: day, outcomes: outcomesByRoute[r] ?? [], approval: approval, entries: ids, matching: matching,
                                       conflicts: conflictsByRoute[r] ?? [],
-                                      violations: violations.filter { $0.values.first { $0.column == "route" }?.value.text == r }))
+                                      violations: r.isEmpty ? [] : violations.filter { $0.values.first { $0.column == "route" }?.value.text == r }))
         }
         let totals = Reconciliation.Totals(
             expected: settlements.reduce(.zero) { $0 + $1.cash.expected }, collected: settlements.reduce(.zero) { $0 + $1.cash.collected },
@@ -184,9 +190,12 @@ public struct Reconciler: Sendable {
 
         // Cash.
         let cashTickets = Set(tickets.filter(\.cash).map(\.ticket))
+        // A window's fees are cash due and cash taken at once.
         let expected = of(.deliver).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + $1.due }
             - of(.return).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + $1.due }
+            + of(.fee).reduce(Money.zero) { $0 + $1.due }
         let collected = of(.deliver).reduce(Money.zero) { $0 + $1.amount } - of(.return).reduce(Money.zero) { $0 + $1.amount }
+            + of(.fee).reduce(Money.zero) { $0 + $1.amount }
         let deposits = of(.deposit)
         let deposited = deposits.reduce(Money.zero) { $0 + $1.amount }
         let cash = Settlement.Cash(expected: expected, collected: collected, deposited: deposited, variance: deposited - collected)
@@ -252,7 +261,8 @@ public struct Reconciler: Sendable {
         } else {
             status = cash.variance == .zero ? .balanced : cash.variance > .zero ? .over : .short
         }
-        return Settlement(device: van.name, route: van.scope ?? "", status: status, tickets: counts, cash: cash, load: load,
+        return Settlement(device: van.name, route: van.role == "van" ? van.scope ?? "" : "",
+                          window: van.role == "window" ? van.scope : nil, status: status, tickets: counts, cash: cash, load: load,
                           approval: approval?.0, exceptions: x)
     }
 

@@ -48,13 +48,19 @@ public struct Settlement: Sendable, Codable, Equatable {
     }
 
     public var device: String
+    /// The van's route; empty for a service window.
     public var route: String
+    /// The window's kind, for a service window (whose cash is its fees).
+    public var window: String?
     public var status: Status
     public var tickets: Tickets
     public var cash: Cash
     public var load: Load
     public var approval: Approval?
     public var exceptions: [SettlementException]
+
+    /// Where the device works, for a person: the route, or "window KIND".
+    public var unit: String { window.map { "window \($0)" } ?? route }
 }
 
 /// A difference or a problem a person must look at, with a stable kind.

@@ -67,3 +67,30 @@ public struct WorkCalendar: Sendable, Equatable {
         return count
     }
 }
+
+extension WorkCalendar {
+    /// Declares a date a holiday or a working day in the depot's replica (reference data: every
+    /// device receives it at its next sync). Declaring what the week already says (a Saturday
+    /// holiday) is refused as a likely mistake; `remove` takes a declaration back.
+    public static func declare(_ date: String, _ kind: DayKind, note: String?, in replica: Replica) throws {
+        guard let n = IsoTime.dayNumber(date) else { throw ServiceError.refused("'\(date)' is not a date like 2026-12-25") }
+        let weekend = weekday(n) > 5
+        if kind == .holiday && weekend { throw ServiceError.refused("\(date) is a \(weekday(n) == 6 ? "Saturday" : "Sunday"), not a working day anyway") }
+        if kind == .workday && !weekend { throw ServiceError.refused("\(date) is a weekday, a working day anyway") }
+        var row: [String: Value] = ["kind": .text(kind.rawValue)]
+        if let t = note?.trimmingCharacters(in: .whitespaces), !t.isEmpty { row["note"] = .text(t) }
+        try replica.write { tx in
+            if try tx.row("calendar", key: date)?.isLive == true { try tx.update("calendar", key: date, row) } else { try tx.insert("calendar", key: date, row) }
+        }
+    }
+
+    /// Takes back a declaration; false when there was none.
+    @discardableResult
+    public static func remove(_ date: String, in replica: Replica) throws -> Bool {
+        try replica.write { tx in
+            guard try tx.row("calendar", key: date)?.isLive == true else { return false }
+            try tx.delete("calendar", key: date)
+            return true
+        }
+    }
+}

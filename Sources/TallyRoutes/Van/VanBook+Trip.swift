@@ -192,7 +192,8 @@ public struct CashPosition: Sendable, Codable, Equatable {
 
     public init(_ ledger: DayLedger, device: String) {
         let mine = ledger.active.filter { $0.device == device }
-        collected = mine.filter { $0.kind == EventKind.deliver.rawValue }.reduce(.zero) { $0 + $1.amount }
+        // A van collects at deliveries, a window takes fees.
+        collected = mine.filter { $0.kind == EventKind.deliver.rawValue || $0.kind == EventKind.fee.rawValue }.reduce(.zero) { $0 + $1.amount }
         paidBack = mine.filter { $0.kind == EventKind.return.rawValue }.reduce(.zero) { $0 + $1.amount }
         deposited = mine.filter { $0.kind == EventKind.deposit.rawValue }.reduce(.zero) { $0 + $1.amount }
     }

@@ -151,8 +151,18 @@ struct ReplicaMerge: TallyCommand {
 }
 
 extension ReplicaOptions {
-    /// How the CLI opens replicas: the machine's clock, full durability, the CLI's logger.
+    /// How the CLI opens replicas: the CLI's clock, full durability, the CLI's logger.
     static func cli(maxDriftSeconds: UInt64 = HybridClock.defaultMaxDrift / 1000) -> ReplicaOptions {
-        ReplicaOptions(maxDrift: maxDriftSeconds * 1000, durability: .full, logger: cliLogger)
+        ReplicaOptions(wallClock: cliClock, maxDrift: maxDriftSeconds * 1000, durability: .full, logger: cliLogger)
     }
 }
+
+/// The CLI's wall clock: the machine's, or, for a rehearsal or a training session, the instant
+/// `TALLY_NOW` gives (`2026-12-02T09:00:00+08:00`), so deadlines can be walked through without
+/// waiting days. The depot's skew check still sees the real difference at sync.
+let cliClock: any WallClock = {
+    if let text = ProcessInfo.processInfo.environment["TALLY_NOW"], let ms = IsoTime.parse(text) {
+        return ManualWallClock(milliseconds: ms)
+    }
+    return SystemWallClock()
+}()

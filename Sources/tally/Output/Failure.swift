@@ -15,6 +15,9 @@ func fail(_ error: any Error) -> ExitCode {
     case let e as VanError:
         Console.err("tally: \(e.description)")
         return ExitCode(1)
+    case let e as ServiceError:
+        Console.err("tally: \(e.description)")
+        return ExitCode(1)
     case let e as ManifestError:
         Console.err("tally: \(e.description)")
         return ExitCode(1)

@@ -14,7 +14,7 @@ enum ReconcileText {
         var t = TextTable(["device", "route", "status", "tickets", "delivered", "refused", "open", "expected", "collected", "deposited", "variance", "exceptions"],
                           rightAligned: [3, 4, 5, 6, 7, 8, 9, 10, 11])
         for s in r.settlements {
-            t.add([s.device, s.route, s.status.rawValue, String(s.tickets.planned), String(s.tickets.delivered), String(s.tickets.refused),
+            t.add([s.device, s.unit, s.status.rawValue, String(s.tickets.planned), String(s.tickets.delivered), String(s.tickets.refused),
                    String(s.tickets.open), s.cash.expected.description, s.cash.collected.description, s.cash.deposited.description,
                    s.cash.variance.description, String(s.exceptions.count)])
         }
@@ -22,7 +22,7 @@ enum ReconcileText {
                r.totals.variance.description, ""])
         var out = "settlement of \(r.date) (\(r.currency))\n" + t.render()
         for s in r.settlements where !s.exceptions.isEmpty {
-            out += "\n\n\(s.device) (\(s.route)), \(s.status.rawValue):"
+            out += "\n\n\(s.device) (\(s.unit)), \(s.status.rawValue):"
             for x in s.exceptions { out += "\n  \(x.kind.rawValue)\(x.ticket.map { " \($0)" } ?? ""): \(x.detail)" }
         }
         if !r.unmatchedBankLines.isEmpty {
@@ -36,14 +36,14 @@ enum ReconcileText {
     static func csv(_ r: Reconciliation) -> String {
         var rows: [[String]] = [["date", "device", "route", "status", "planned", "delivered", "refused", "open", "expected", "collected", "deposited", "variance", "exceptions"]]
         for s in r.settlements {
-            rows.append([r.date, s.device, s.route, s.status.rawValue, String(s.tickets.planned), String(s.tickets.delivered), String(s.tickets.refused),
+            rows.append([r.date, s.device, s.unit, s.status.rawValue, String(s.tickets.planned), String(s.tickets.delivered), String(s.tickets.refused),
                          String(s.tickets.open), s.cash.expected.description, s.cash.collected.description, s.cash.deposited.description,
                          s.cash.variance.description, String(s.exceptions.count)])
         }
         rows.append([])
         rows.append(["date", "device", "route", "exception", "ticket", "entry", "detail"])
         for s in r.settlements {
-            for x in s.exceptions { rows.append([r.date, s.device, s.route, x.kind.rawValue, x.ticket ?? "", x.event ?? "", x.detail]) }
+            for x in s.exceptions { rows.append([r.date, s.device, s.unit, x.kind.rawValue, x.ticket ?? "", x.event ?? "", x.detail]) }
         }
         return CSVText.encode(rows)
     }

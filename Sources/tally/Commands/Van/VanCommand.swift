@@ -20,7 +20,7 @@ struct VanOptions: ParsableArguments {
     var json = false
 
     func book() throws -> VanBook {
-        try VanBook.joined(try Replica.open(at: replica.path, options: .cli()))
+        try VanBook.joined(try Replica.open(at: replica.path, options: .cli()), clock: cliClock)
     }
 }
 

@@ -14,7 +14,7 @@ import Testing
                 ]),
                 TableSchema("events", kind: .ledger, columns: [ColumnSchema("route", .text), ColumnSchema("kind", .text)]),
                 TableSchema("products", kind: .record, columns: [ColumnSchema("name", .text)]),
-                // Two owner columns: its changes are examined for every owner.
+                // Two owner columns: owned by the first in precedence (route).
                 TableSchema("handovers", kind: .record, columns: [ColumnSchema("route", .text), ColumnSchema("window", .text)]),
             ])
         } catch { fatalError("\(error)") }
@@ -135,6 +135,48 @@ import Testing
         let again = try Replica.open(at: path, options: testOptions(clock))
         #expect(again.engine.scopeColumns == ["route", "window"])
         try Self.compare(again, sites: sites)
+    }
+
+    /// A table shared under one owner token (a depot's service tables, which every window
+    /// reads): reopened with it, its log rows move under the token, and a peer that asks for its
+    /// own owner and the token gets what a full scan gives.
+    @Test func aSharedTableIsServedUnderItsOwnerToken() throws {
+        let folder = try TempFolder()
+        defer { folder.remove() }
+        let clock = ManualWallClock(milliseconds: testEpoch)
+        let path = folder.path("depot.sqlite")
+        var options = testOptions(clock)
+        options.scopeColumns = ["route", "window"]
+        var depot: Replica? = try Replica.create(at: path, schema: Self.schema, options: options)
+        let sites = try Self.fill(depot!, seed: 5, folder: folder, clock: clock)  // safe: just made
+        try depot?.close()
+        depot = nil
+        options.sharedOwners = ["handovers": "*hall"]
+        let reopened = try Replica.open(at: path, options: options)
+        let owners = try reopened.withRead { db, _ in try String?.fetchAll(db, sql: "SELECT DISTINCT sc FROM tally_log WHERE tbl = 3") }
+        #expect(owners == ["*hall"])
+        func read(_ c: Change, _ route: String, _ rows: RowReader) throws -> Bool {
+            c.table == "handovers" ? true : try Self.canRead(c, route: route, rows: rows)
+        }
+        for route in ["R1", "R2", "R9"] {
+            for own in [nil, sites[0]] {
+                var pages: [[Change]] = []
+                for owners in [nil, [route, "*hall"]] {
+                    var cursor = VersionVector(), out: [Change] = []
+                    while true {
+                        let page = try reopened.changePage(after: cursor, limit: 9, owners: owners, skipping: own) { c, rows in
+                            try c.site != own && read(c, route, rows)
+                        }
+                        out += page.changes
+                        cursor = page.cursor
+                        if !page.more { break }
+                    }
+                    pages.append(out)
+                }
+                #expect(pages[0] == pages[1], "route \(route): \(pages[0].count) scanned, \(pages[1].count) through the index")
+                #expect(pages[1].contains { $0.table == "handovers" })
+            }
+        }
     }
 
     static func compare(_ depot: Replica, sites: [SiteID]) throws {

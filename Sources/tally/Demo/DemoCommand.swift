@@ -47,7 +47,7 @@ struct DemoDayCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let dir = try folder.prepare(removing: ["depot", "manifest.csv"] + RouteDayDemo.vans.flatMap { ["\($0.name).sqlite", "\($0.name).sqlite-wal", "\($0.name).sqlite-shm"] })
+            let dir = try folder.prepare(removing: ["depot", "manifest.csv"] + (RouteDayDemo.vans.map(\.name) + HallDayDemo.windows.map(\.name)).flatMap { ["\($0).sqlite", "\($0).sqlite-wal", "\($0).sqlite-shm"] })
             defer { folder.cleanUp(dir) }
             let ok = try await RouteDayDemo(folder: dir, seed: folder.seed).run()
             if let keep = folder.keep {

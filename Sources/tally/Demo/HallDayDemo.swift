@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import TallyDepot
+import TallyReplica
+import TallyRoutes
+import TallySync
+
+/// The service hall's day in the demo: four windows on the same depot as the vans, on the same
+/// simulated clock. The hall's line to the depot works early in the morning and at noon only;
+/// everything else happens offline: queue numbers, an immediate request with a fee, an
+/// appointment, a joint request signed by two departments on two windows, complaints.
+struct HallDayDemo {
+    struct Window: Sendable {
+        var name: String
+        var kind: String
+        var clerk: String
+    }
+
+    static let windows = [Window(name: "W1", kind: "grants", clerk: "张老师"), Window(name: "W2", kind: "housing", clerk: "李老师"),
+                          Window(name: "W3", kind: "facilities", clerk: "赵师傅"), Window(name: "W4", kind: "supervision", clerk: "陈主任")]
+
+    let folder: URL
+    let clock: ManualWallClock
+    let options: ReplicaOptions
+    let logger: Logger
+    let at: (String) -> Void
+
+    var books: [String: WindowBook] = [:]
+    var clients: [String: SyncClient] = [:]
+    /// The joint request and the appointment, for the later chapters.
+    var joint = ""
+    var appointment = ""
+    /// The hall's lines on the bank's statement.
+    var bankLines: [String] = []
+
+    init(folder: URL, clock: ManualWallClock, options: ReplicaOptions, logger: Logger, at: @escaping (String) -> Void) {
+        self.folder = folder
+        self.clock = clock
+        self.options = options
+        self.logger = logger
+        self.at = at
+    }
+
+    func say(_ s: String) { Console.out(s) }
+
+    func book(_ name: String) -> WindowBook { books[name]! }  // safe: every window joins first
+
+    /// Enrolls the windows; their credentials.
+    static func enroll(_ registry: DeviceRegistry) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for w in windows { out[w.name] = try registry.enroll(name: w.name, role: .window, scope: w.kind).1.token }
+        return out
+    }
+
+    func syncAll(_ names: [String]) async throws -> String {
+        var parts: [String] = []
+        for n in names {
+            let s = try await clients[n]!.sync()  // safe: joined
+            parts.append("\(n) ↑\(s.pushed) ↓\(s.pulled)")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    /// 08:30–16:50, told after the vans' day. The depot is started for the morning and noon
+    /// syncs only, on the port the vans use.
+    mutating func day(depotReplica: Replica, registry: DeviceRegistry, credentials: [String: String], port: Int) async throws {
+        say("\nMeanwhile, at the service hall (一站式服务大厅), four windows: "
+            + Self.windows.map { "\($0.name) \($0.kind) (\($0.clerk))" }.joined(separator: ", ") + ".")
+        at("08:30")
+        var depot = try await DemoDepot.start(replica: depotReplica, registry: registry, clock: clock, logger: logger, port: port)
+        let url = URL(string: "http://127.0.0.1:\(depot.port)")!  // safe: a literal URL with a number
+        for w in Self.windows {
+            let path = folder.appendingPathComponent("\(w.name).sqlite").path
+            _ = try await SyncClient.join(url: url, credential: credentials[w.name]!, replicaPath: path, options: options)  // safe: enrolled
+            let replica = try Replica.open(at: path, options: options)
+            clients[w.name] = try SyncClient(replica: replica, clock: clock, logger: logger)
+            books[w.name] = try WindowBook.joined(replica, person: w.clerk, clock: clock)
+        }
+        say("08:30  hall    the windows join and sync: \(try await syncAll(Self.windows.map(\.name)))")
+
+        // An immediate request with a fee.
+        at("08:40")
+        let w3 = book("W3")
+        let meal = try w3.take(service: "meal_card")
+        _ = try w3.open(meal.queue, mode: .immediate, visitor: "刘同学", subject: "饭卡充值 top up a meal card")
+        let fee = try w3.fee("meal_card", amount: Money(minorUnits: 10_000), request: meal.queue, payer: "刘同学")
+        at("08:43")
+        let done = try w3.finish(meal.queue, satisfaction: .satisfied, comment: "很快")
+        say("08:40  W3      number \(meal.queue): 刘同学 tops up a meal card, 100.00 cash (\(fee)); done in \(done.minutesToFinish ?? 0) min, satisfied 满意")
+        at("08:50")
+        let bills = try w3.take(service: "utilities")
+        _ = try w3.open(bills.queue, mode: .immediate, visitor: "周老师", subject: "水电费 water and electricity")
+        _ = try w3.fee("water", amount: Money(minorUnits: 2_340), request: bills.queue)
+        _ = try w3.fee("electricity", amount: Money(minorUnits: 8_000), request: bills.queue)
+        _ = try w3.finish(bills.queue, satisfaction: .neutral, comment: "排队久")
+        say("08:50  W3      number \(bills.queue): 周老师 pays water 23.40 and electricity 80.00; neutral 一般 (\"排队久\")")
+
+        // A joint request: grants needs housing's sign-off.
+        at("09:10")
+        let w1 = book("W1"), w2 = book("W2")
+        let j = try w1.take(service: "grants")
+        let opened = try w1.open(j.queue, mode: .joint, visitor: "王小明", phone: "13800000001", subject: "助学金申请 needs proof of lodging",
+                                 departments: ["grants", "housing"], within: 3)
+        joint = opened.id
+        _ = try w1.sign(opened.id, note: "材料齐全")
+        say("09:10  W1      number \(j.queue): 王小明 applies for a grant; joint with housing, due by \(opened.dueBy ?? "?"); grants signs its part")
+        say("09:12  hall    sync: \(try await syncAll(["W1", "W2"]))")
+        at("09:20")
+        try await depot.stop()
+        say("09:20  hall    the line to the depot goes down")
+
+        // An appointment at housing, offline.
+        at("09:40")
+        let a = try w2.take(service: "housing")
+        let appt = try w2.open(a.queue, mode: .appointment, visitor: "陈同学", subject: "宿舍调换 change of room", within: 3)
+        appointment = appt.id
+        say("09:40  W2      number \(a.queue): 陈同学 asks to change rooms: by appointment, due by \(appt.dueBy ?? "?")")
+        at("10:05")
+        let toSign = try w2.requests().filter { $0.state == .open && $0.unsigned.contains("housing") }
+        let signed = try w2.sign(joint, note: "住宿证明已开具")
+        say("10:05  W2      \(toSign.count) joint request to sign: signs \(signed.queue) offline (\(signed.stateText))")
+        at("10:30")
+        do {
+            _ = try w1.finish(joint)
+        } catch let e as ServiceError {
+            say("10:30  W1      tries to finish \(signed.queue): \(e.description)")
+        }
+
+        // Noon: the line is back for a while.
+        at("12:00")
+        depot = try await DemoDepot.start(replica: depotReplica, registry: registry, clock: clock, logger: logger, port: depot.port)
+        say("12:00  hall    the line is back: \(try await syncAll(["W2", "W1"]))")
+        at("12:10")
+        let finished = try w1.finish(joint, satisfaction: .satisfied, comment: "一次办好")
+        say("12:10  W1      \(finished.queue) has both sign-offs (\(finished.signed.values.map { "\($0.department ?? "") by \($0.person) on \($0.device)" }.sorted().joined(separator: ", "))): done, satisfied 满意")
+        _ = try await syncAll(["W1"])
+        at("12:30")
+        try await depot.stop()
+
+        at("16:40")
+        let onHand = try w3.daySummary().cashOnHand
+        _ = try w3.deposit(onHand, bankRef: "ICBC-20261128-0901")
+        bankLines.append("2026-11-28,6222020200112233,\(onHand),ICBC-20261128-0901")
+        say("16:40  W3      deposits \(onHand) of fees at the bank")
+    }
+
+    /// 17:40, with the depot back: the windows sync and close their day.
+    func close() async throws {
+        at("17:40")
+        for w in Self.windows {
+            let b = book(w.name), c = clients[w.name]!  // safe: joined
+            _ = try await c.sync()
+            let (_, s) = try b.closeDay(unsynced: Unsynced(changes: try c.pending(), blobs: try c.pendingBlobs()))
+            _ = try await c.sync()
+            say("17:40  \(w.name)      closed: \(s.taken) number\(s.taken == 1 ? "" : "s") taken, fees \(s.cashCollected), deposited \(s.cashDeposited)"
+                + (s.open.isEmpty ? "" : ", still open \(s.open.joined(separator: ", "))")
+                + (s.unexplained.isEmpty ? "" : "; unexplained: \(s.unexplained.joined(separator: "; "))"))
+        }
+    }
+}

@@ -7,7 +7,7 @@ import TallyRoutes
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Service KPIs, and weekly or monthly archives with a checksum manifest.",
-        subcommands: [ReportKPI.self, ReportArchive.self, ReportVerify.self])
+        subcommands: [ReportKPI.self, ReportService.self, ReportArchive.self, ReportVerify.self])
 }
 
 struct ReportKPI: TallyCommand {
@@ -41,6 +41,72 @@ struct ReportKPI: TallyCommand {
                     .map { "\(ReasonCode.named($0.key)?.chinese ?? $0.key) (\($0.key)) \($0.value)" }.joined(separator: ", "))
             }
         }
+    }
+}
+
+struct ReportService: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service", abstract: "Complaints by state and department, overdue ones, time to reply, satisfaction per window and driver, requests by handling mode.",
+        discussion: "Windows: the share of visitors asked who were satisfied. Drivers: the share of deliveries without a complaint that was not judged invalid. The goal is 95%. Reads the depot (--data DIR) or a window's or accountant's replica (--replica PATH).")
+    @Option(help: "First day.")
+    var from: String
+    @Option(help: "Last day.")
+    var to: String
+    @Option(help: "The depot's data folder.")
+    var data: String?
+    @Option(help: "A replica that holds the hall's book (a window's, an accountant's).")
+    var replica: String?
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard (data == nil) != (replica == nil) else { throw ValidationError("give either --data DIR (on the depot) or --replica PATH") }
+    }
+
+    func execute() throws {
+        let r: Replica = if let data {
+            try DepotFolder(data).replica(schema: RouteSchema.current, options: .cli())
+        } else {
+            try Replica.open(at: replica ?? "", options: .cli())
+        }
+        let report = try ServiceReport.build(r, from: from, to: to, now: cliClock.nowMilliseconds())
+        if json { try Console.json(report); return }
+        Console.out(ServiceReportText.render(report))
+    }
+}
+
+/// The service report as a manager reads it.
+enum ServiceReportText {
+    static func render(_ r: ServiceReport) -> String {
+        var out = "service report \(r.from) … \(r.to)\n\ncomplaints 投诉: \(r.complaints)"
+            + (r.major > 0 ? ", \(r.major) major (escalated)" : "") + (r.conflicts > 0 ? ", \(r.conflicts) with steps in conflict" : "")
+        if r.complaints > 0 {
+            out += "\n  by state: " + r.byStage.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            out += "\n  by department: " + r.byDepartment.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            out += "\n  replied: \(r.replies.replied), \(r.replies.inTime) within 2 working days"
+                + (r.replies.medianWorkingDays.map { "; median \(String(format: "%.1f", $0)) working days" } ?? "")
+                + (r.replies.medianHours.map { " (\(String(format: "%.1f", $0)) h)" } ?? "")
+        }
+        if !r.overdue.isEmpty {
+            var t = TextTable(["OVERDUE 超期", "about", "department", "missing step", "due by", "recorded on"])
+            for o in r.overdue { t.add([o.complaint, o.about, o.department ?? "unassigned", o.step, o.dueBy, o.recordedOn]) }
+            out += "\n\n" + t.render()
+        }
+        var modes = TextTable(["requests 办件", "taken", "done", "open", "overdue", "cancelled", "median min to finish"], rightAligned: [1, 2, 3, 4, 5, 6])
+        for m in r.modes {
+            modes.add([RequestMode(rawValue: m.mode)?.label ?? m.mode, String(m.requests), String(m.done), String(m.open), String(m.overdue),
+                       String(m.cancelled), m.medianMinutesToFinish.map(String.init) ?? "-"])
+        }
+        out += "\n\n" + modes.render()
+        if !r.owners.isEmpty {
+            out += "\nfirst-contact owners 首问负责: " + r.owners.map { "\($0.device) (\($0.window)) \($0.requests)\($0.open > 0 ? ", \($0.open) open" : "")" }.joined(separator: "; ")
+        }
+        var rates = TextTable(["satisfaction 满意率 (goal \(r.goal))", "unit", "asked", "satisfied", "neutral", "dissatisfied", "complaints", "rate", ""],
+                              rightAligned: [2, 3, 4, 5, 6, 7])
+        for w in r.windows { rates.add(["window \(w.device)", w.unit, String(w.asked), String(w.satisfied), String(w.neutral), String(w.dissatisfied), String(w.complaints), w.rate, w.asked == 0 ? "" : w.meetsGoal ? "ok" : "BELOW GOAL"]) }
+        for d in r.drivers { rates.add(["driver \(d.device)", d.unit, String(d.asked), String(d.satisfied), "", String(d.dissatisfied), String(d.complaints), d.rate, d.asked == 0 ? "" : d.meetsGoal ? "ok" : "BELOW GOAL"]) }
+        out += "\n\n" + rates.render()
+        return out
     }
 }
 

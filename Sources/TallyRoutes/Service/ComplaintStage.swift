@@ -77,9 +77,6 @@ public enum ComplaintVerdict: String, Sendable, Codable, CaseIterable {
     case invalid
 }
 
-/// The complainant's final opinion at the follow-up call.
-public enum ComplaintOpinion: String, Sendable, Codable, CaseIterable {
-    case satisfied
-    case neutral
-    case dissatisfied
-}
+/// The complainant's final opinion at the follow-up call: the same scale visitors rate
+/// requests on.
+public typealias ComplaintOpinion = Satisfaction

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TallyDepot
 import TallyReconcile
 import TallyReplica
 import TallyRoutes

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TallyDepot
+import TallyReconcile
 import TallyReplica
 import TallyRoutes
 import TallySync
@@ -30,6 +31,9 @@ struct HallDayDemo {
     /// The joint request and the appointment, for the later chapters.
     var joint = ""
     var appointment = ""
+    /// The complaint recorded at a window (left to go overdue) and the van's (answered in time).
+    var windowComplaint = ""
+    var vanComplaint = ""
     /// The hall's lines on the bank's statement.
     var bankLines: [String] = []
 
@@ -119,6 +123,18 @@ struct HallDayDemo {
         let toSign = try w2.requests().filter { $0.state == .open && $0.unsigned.contains("housing") }
         let signed = try w2.sign(joint, note: "住宿证明已开具")
         say("10:05  W2      \(toSign.count) joint request to sign: signs \(signed.queue) offline (\(signed.stateText))")
+        // A complaint at the supervision desk about the wait at housing.
+        at("10:15")
+        let w4 = book("W4")
+        let desk = try ComplaintBook.joined(w4.replica, person: "陈主任", clock: clock)
+        let complaint = try desk.open(ComplaintRequest(about: "W2", aboutKind: .device, byName: "陈同学", phone: "13700000002",
+                                                      text: "在住宿窗口排队四十分钟无人叫号", wants: "道歉并改进叫号"))
+        windowComplaint = complaint.id
+        _ = try desk.judge(complaint.id, "valid")
+        _ = try desk.assign(complaint.id, to: "housing")
+        say("10:15  W4      陈同学 complains about the wait at W2: recorded as \(complaint.id), judged valid, assigned to housing; "
+            + "investigation due by \(complaint.investigateDeadline), reply by \(complaint.replyDeadline)")
+
         at("10:30")
         do {
             _ = try w1.finish(joint)
@@ -144,9 +160,18 @@ struct HallDayDemo {
         say("16:40  W3      deposits \(onHand) of fees at the bank")
     }
 
-    /// 17:40, with the depot back: the windows sync and close their day.
-    func close() async throws {
+    /// 17:40, with the depot back: the windows sync (the supervision desk takes in the shop's
+    /// complaint the van brought) and close their day.
+    mutating func close() async throws {
         at("17:40")
+        say("17:40  hall    sync: \(try await syncAll(Self.windows.map(\.name)))")
+        let desk = try ComplaintBook.joined(book("W4").replica, person: "陈主任", clock: clock)
+        if let c = try desk.list().first(where: { $0.complaint.route != nil }) {
+            vanComplaint = c.id
+            _ = try desk.judge(c.id, "valid")
+            _ = try desk.assign(c.id, to: "distribution")
+            say("17:40  W4      the shop's complaint \(c.id) (\(c.complaint.text)) arrived with van-02's sync: judged valid, assigned to distribution")
+        }
         for w in Self.windows {
             let b = book(w.name), c = clients[w.name]!  // safe: joined
             _ = try await c.sync()
@@ -156,5 +181,40 @@ struct HallDayDemo {
                 + (s.open.isEmpty ? "" : ", still open \(s.open.joined(separator: ", "))")
                 + (s.unexplained.isEmpty ? "" : "; unexplained: \(s.unexplained.joined(separator: "; "))"))
         }
+    }
+
+    /// Monday and Tuesday: the shop's complaint is investigated, answered and archived in time;
+    /// the visitor's is not investigated and is listed overdue. Then the service report.
+    func later(depotReplica: Replica, registry: DeviceRegistry, port: Int, midnight: UInt64) async throws -> Bool {
+        let day: UInt64 = 86_400_000
+        func on(_ days: UInt64, _ hhmm: String) {
+            let p = hhmm.split(separator: ":").compactMap { UInt64($0) }
+            clock.set(midnight + days * day + (p[0] * 60 + p[1]) * 60_000)
+        }
+        let desk = try ComplaintBook.joined(book("W4").replica, person: "陈主任", clock: clock)
+        on(2, "09:30")
+        say("\nMonday 2026-11-30")
+        _ = try desk.investigate(vanComplaint, findings: "装车少装一条，装车单与实物不符")
+        let replied = try desk.reply(vanComplaint, told: "已致歉，明日随车补送，装车增加复核")
+        say("09:30  W4      \(vanComplaint): investigated and replied (\(replied.view.workingDaysToReply ?? 0) working day after opening, due by \(replied.view.replyDeadline))")
+        on(2, "16:00")
+        _ = try desk.followUp(vanComplaint, "satisfied", note: "补货已收到，满意")
+        _ = try desk.archive(vanComplaint)
+        say("16:00  W4      follow-up call: the shop is satisfied; \(vanComplaint) archived")
+
+        on(3, "09:00")
+        let depot = try await DemoDepot.start(replica: depotReplica, registry: registry, clock: clock, logger: logger, port: port)
+        _ = try await clients["W4"]!.sync()  // safe: joined
+        try await depot.stop()
+        say("\nTuesday 2026-12-01, 09:00: the supervision desk syncs and lists what is overdue (tally complaint list --overdue):")
+        let now = clock.nowMilliseconds()
+        let overdue = try ComplaintBook.views(in: depotReplica, now: now).filter(\.overdue)
+        for v in overdue {
+            say("    \(v.id)  about \(v.complaint.about)  \(v.department ?? "-")  \(v.dueNext.map { "\($0.step.rawValue) was due by \($0.by)" } ?? "")  OVERDUE")
+        }
+        let report = try ServiceReport.build(depotReplica, from: "2026-11-28", to: "2026-12-01", now: now)
+        say("\n" + ServiceReportText.render(report).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+        let answered = try ComplaintBook.view(vanComplaint, in: depotReplica, now: now)
+        return overdue.map(\.id) == [windowComplaint] && answered?.stage == .archived && answered?.repliedLate == false
     }
 }

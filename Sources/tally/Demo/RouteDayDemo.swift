@@ -168,6 +168,10 @@ struct RouteDayDemo {
                 counters[v.name, default: (0, 0, .zero)].cash += r.handover.cash
                 if !short.isEmpty, let s = shortage {
                     say("\(who)  \(t.ticket) \(t.customerName): 1 × \(s.name) missing from the van: delivered short, value \(r.handover.value), cash \(r.handover.cash)")
+                    let owner = String(t.customerName.prefix(1)) + "老板"
+                    let c = try ComplaintBook.joined(book.replica, person: "司机小王", clock: clock).open(ComplaintRequest(
+                        about: t.ticket, byName: owner, phone: "13900000037", text: "少送了一条\(s.name)，上周也少过", wants: "尽快补送并说明原因"))
+                    say("\(who)  \(t.ticket) \(t.customerName): \(owner) complains; the driver records it offline as \(c.id)")
                 } else if partial != nil {
                     say("\(who)  \(t.ticket) \(t.customerName): the owner pays \(r.handover.cash) of \(r.handover.value): part payment recorded with its reason")
                 }
@@ -279,6 +283,7 @@ struct RouteDayDemo {
         say("\n18:05  accountant  approved van-01 (variance \(approval.variance)); its \(approval.entries) entries are locked")
         let statuses = Set(try reconciler.reconcile(date: Self.date).settlements.map(\.status))
         if !statuses.contains(.short) || !statuses.contains(.approved) { ok = false }
+        if !(try await hall.later(depotReplica: depotReplica, registry: registry, port: depot.port, midnight: Self.midnight)) { ok = false }
 
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         say("""

@@ -29,7 +29,7 @@ struct ComplaintOptions: ParsableArguments {
     var json = false
 
     func book() throws -> ComplaintBook {
-        try ComplaintBook.joined(try Replica.open(at: replica.path, options: .cli()), person: staff)
+        try ComplaintBook.joined(try Replica.open(at: replica.path, options: .cli()), person: staff, clock: cliClock)
     }
 }
 

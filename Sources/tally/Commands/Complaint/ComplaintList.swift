@@ -17,7 +17,7 @@ struct ComplaintSource: ParsableArguments {
         return try Replica.open(at: replica.path, options: .cli())
     }
 
-    var now: UInt64 { SystemWallClock().nowMilliseconds() }
+    var now: UInt64 { cliClock.nowMilliseconds() }
 }
 
 struct ComplaintList: TallyCommand {

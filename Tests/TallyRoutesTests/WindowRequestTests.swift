@@ -134,4 +134,14 @@ import TallyReplica
         h.set("2026-11-30T08:00:00+08:00")
         #expect(try w1.take().queue == "W1-001")
     }
+
+    @Test func aComplaintAboutAQueueNumberNamesTheRequest() throws {
+        let h = try Hall()
+        let w1 = try h.window("W1", kind: "grants")
+        let r = try w1.take()
+        let desk = try h.window("W9", kind: "supervision")
+        try h.sync(w1, desk)
+        let c = try ComplaintBook.joined(desk.replica, clock: h.clock).open(ComplaintRequest(about: r.queue, byName: "王", text: "等太久"))
+        #expect(c.complaint.aboutKind == .request && c.complaint.about == r.id)
+    }
 }

@@ -9,16 +9,16 @@ extension ComplaintBook {
     /// knows, else a device. (A window holds no tickets: it says `aboutKind: .ticket` itself.)
     @discardableResult
     public func open(_ r: ComplaintRequest) throws -> ComplaintView {
-        let about = r.about.trimmingCharacters(in: .whitespaces)
+        let named = r.about.trimmingCharacters(in: .whitespaces)
         let by = r.byName.trimmingCharacters(in: .whitespaces)
         let text = r.text.trimmingCharacters(in: .whitespaces)
-        guard !about.isEmpty else { throw ServiceError.refused("say what the complaint is about with --about TICKET|REQUEST|DEVICE") }
+        guard !named.isEmpty else { throw ServiceError.refused("say what the complaint is about with --about TICKET|REQUEST|DEVICE") }
         guard !by.isEmpty else { throw ServiceError.refused("say who complains with --by NAME") }
         guard !text.isEmpty else { throw ServiceError.refused("write the complaint down with --text TEXT, in the complainant's words") }
         guard actor.route != nil || actor.window != nil else {
             throw ServiceError.refused("\(actor.device) is neither a van nor a window; complaints are recorded on a joined device")
         }
-        let kind = try r.aboutKind ?? inferredKind(about)
+        let (kind, about) = try r.aboutKind.map { ($0, try $0 == .request ? requestID(named) ?? named : named) } ?? inferredKind(named)
         let ms = nowMilliseconds
         let at = IsoTime.formatPrecise(ms)
         let day = IsoTime.date(ofMilliseconds: ms)
@@ -42,11 +42,19 @@ extension ComplaintBook {
         return try recorded(id, now: ms)
     }
 
-    /// A ticket this replica knows, else a request it knows, else a device.
-    func inferredKind(_ about: String) throws -> ComplaintAboutKind {
-        if let t = try replica.row("tickets", key: about), t.isLive { return .ticket }
-        if let q = try replica.row("requests", key: about), q.isLive { return .request }
-        return .device
+    /// A ticket this replica knows, else a request it knows (by id, or by its queue number:
+    /// the latest day's, stored as the request's id), else a device.
+    func inferredKind(_ about: String) throws -> (ComplaintAboutKind, String) {
+        if let t = try replica.row("tickets", key: about), t.isLive { return (.ticket, about) }
+        if let id = try requestID(about) { return (.request, id) }
+        return (.device, about)
+    }
+
+    /// The id of the request `about` names: its id, or its queue number (the latest day's).
+    func requestID(_ about: String) throws -> String? {
+        if let q = try replica.row("requests", key: about), q.isLive { return about }
+        return try replica.rows("requests", where: "queue", is: .text(about)).filter(\.isLive)
+            .max { ($0["day"].text ?? "") < ($1["day"].text ?? "") }?.key
     }
 
     /// `C-<DEVICE>-<YYYYMMDD>-<n>`: `n` follows this device's complaints of the day, so two

@@ -75,7 +75,7 @@ struct ComplaintShow: TallyCommand {
         if let f = v.followUp { head.add(["follow-up", f.rawValue + (v.followUpNote.map { ": \($0)" }.orEmpty)]) }
         var steps = TextTable(["at", "step", "value", "person", "device", "note"])
         for s in v.steps {
-            steps.add([ComplaintText.time(s.at), s.action, s.department ?? s.value ?? "", s.person, s.place,
+            steps.add([ComplaintText.time(s.at), s.action, (s.action == "assign" ? s.department : s.value) ?? "", s.person, s.place,
                        (s.note ?? "").replacingOccurrences(of: "\n", with: ", ")])
         }
         var out = head.render(header: false) + "\n\n" + (v.steps.isEmpty ? "no steps yet" : steps.render())

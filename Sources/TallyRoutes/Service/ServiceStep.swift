@@ -102,13 +102,7 @@ public enum ServiceLedger {
     @discardableResult
     public static func append(_ tx: WriteTransaction, by actor: ServiceActor, subject: String, action: String, at: String,
                               department: String? = nil, value: String? = nil, note: String? = nil) throws -> String {
-        let base = "\(actor.device)/\(subject)/\(action)"
-        var id = base
-        var n = 1
-        while try tx.row("service_steps", key: id) != nil {
-            n += 1
-            id = "\(base)#\(n)"
-        }
+        let id = try LedgerKey.next(tx, "service_steps", "\(actor.device)/\(subject)/\(action)")
         var row: [String: Value] = ["subject": .text(subject), "action": .text(action), "person": .text(actor.person),
                                     "device": .text(actor.device), "at": .text(at), "day": .text(String(at.prefix(10)))]
         if let r = actor.route { row["route"] = .text(r) }

@@ -26,16 +26,8 @@ extension WindowBook {
     public func deposit(_ amount: Money, bankRef: String) throws -> String {
         let day = try openDay()
         let ref = bankRef.trimmingCharacters(in: .whitespaces)
-        guard amount > .zero else { throw ServiceError.refused("a deposit must be more than 0.00") }
-        guard !ref.isEmpty else { throw ServiceError.refused("give the bank's reference for the deposit with --bank-ref REF") }
-        let deposits = DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.deposit.rawValue))
-            + replica.rows("events", where: "kind", is: .text(EventKind.void.rawValue)))
-        if let same = deposits.active.first(where: { $0.ref == ref }) {
-            throw ServiceError.refused("bank reference \(ref) is already recorded (\(same.id), \(same.amount)); a deposit is recorded once")
-        }
-        let cash = CashPosition(try dayLedger(day), device: device)
-        guard amount <= cash.onHand else {
-            throw ServiceError.refused("\(amount) is more than the \(cash.onHand) cash on hand (fees \(cash.collected), deposited \(cash.deposited)); check the amount")
+        if let problem = try CashPosition(dayLedger(day), device: device).depositProblem(amount, bankRef: ref, in: replica) {
+            throw ServiceError.refused(problem)
         }
         let at = now
         return try replica.write { tx in

@@ -73,13 +73,7 @@ public struct WindowBook: Sendable {
     /// Appends a ledger entry of this window; returns its id (`DEVICE/KIND/SUBJECT[#n]`).
     @discardableResult
     func record(_ tx: WriteTransaction, _ kind: EventKind, subject: String, day: String, at: String, _ values: [String: Value] = [:]) throws -> String {
-        let base = "\(device)/\(kind.rawValue)/\(subject)"
-        var id = base
-        var n = 1
-        while try tx.row("events", key: id) != nil {
-            n += 1
-            id = "\(base)#\(n)"
-        }
+        let id = try LedgerKey.next(tx, "events", "\(device)/\(kind.rawValue)/\(subject)")
         var row: [String: Value] = ["window": .text(window), "kind": .text(kind.rawValue), "device": .text(device), "at": .text(at),
                                     "day": .text(day), "amount": 0]
         for (k, v) in values { row[k] = v }

@@ -154,18 +154,8 @@ extension VanBook {
     public func deposit(_ amount: Money, bankRef: String, slip: [UInt8]? = nil) throws -> String {
         let day = try openDay()
         let ref = bankRef.trimmingCharacters(in: .whitespaces)
-        guard amount > .zero else { throw VanError.refused("a deposit must be more than 0.00") }
-        guard !ref.isEmpty else { throw VanError.refused("give the bank's reference for the deposit with --bank-ref REF") }
-        let ledger = try dayLedger(day)
-        // A bank reference is one paying-in, whatever the day.
-        let deposits = DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.deposit.rawValue))
-            + replica.rows("events", where: "kind", is: .text(EventKind.void.rawValue)))
-        if let same = deposits.active.first(where: { $0.ref == ref }) {
-            throw VanError.refused("bank reference \(ref) is already recorded (\(same.id), \(same.amount)); a deposit is recorded once")
-        }
-        let cash = CashPosition(ledger, device: device)
-        guard amount <= cash.onHand else {
-            throw VanError.refused("\(amount) is more than the \(cash.onHand) cash on hand (collected \(cash.collected), paid back \(cash.paidBack), deposited \(cash.deposited)); check the amount")
+        if let problem = try CashPosition(dayLedger(day), device: device).depositProblem(amount, bankRef: ref, in: replica) {
+            throw VanError.refused(problem)
         }
         if let slip, slip.isEmpty { throw VanError.refused("the deposit slip image is empty; photograph it again") }
         let at = now
@@ -196,5 +186,22 @@ public struct CashPosition: Sendable, Codable, Equatable {
         collected = mine.filter { $0.kind == EventKind.deliver.rawValue || $0.kind == EventKind.fee.rawValue }.reduce(.zero) { $0 + $1.amount }
         paidBack = mine.filter { $0.kind == EventKind.return.rawValue }.reduce(.zero) { $0 + $1.amount }
         deposited = mine.filter { $0.kind == EventKind.deposit.rawValue }.reduce(.zero) { $0 + $1.amount }
+    }
+
+    /// Why a deposit from this cash cannot be recorded, or nil: nothing, no bank reference, a
+    /// bank reference already recorded (one paying-in, whatever the day or device), more than
+    /// the cash on hand. The same rule for a van and a window.
+    func depositProblem(_ amount: Money, bankRef ref: String, in replica: Replica) throws -> String? {
+        guard amount > .zero else { return "a deposit must be more than 0.00" }
+        guard !ref.isEmpty else { return "give the bank's reference for the deposit with --bank-ref REF" }
+        let deposits = DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.deposit.rawValue))
+            + replica.rows("events", where: "kind", is: .text(EventKind.void.rawValue)))
+        if let same = deposits.active.first(where: { $0.ref == ref }) {
+            return "bank reference \(ref) is already recorded (\(same.id), \(same.amount)); a deposit is recorded once"
+        }
+        guard amount <= onHand else {
+            return "\(amount) is more than the \(onHand) cash on hand (collected \(collected), paid back \(paidBack), deposited \(deposited)); check the amount"
+        }
+        return nil
     }
 }

@@ -196,14 +196,7 @@ public struct VanBook: Sendable {
     /// A new entry's id: `DEVICE/KIND/SUBJECT`, with `#2`, `#3`... when the subject repeats
     /// (a delivery made again after a void). Only this device writes ids under its name.
     func newEventID(_ tx: WriteTransaction, _ kind: EventKind, _ subject: String) throws -> String {
-        let base = "\(device)/\(kind.rawValue)/\(subject)"
-        var id = base
-        var n = 1
-        while try tx.row("events", key: id) != nil {
-            n += 1
-            id = "\(base)#\(n)"
-        }
-        return id
+        try LedgerKey.next(tx, "events", "\(device)/\(kind.rawValue)/\(subject)")
     }
 
     /// Appends an entry with the common columns filled in; returns its id.

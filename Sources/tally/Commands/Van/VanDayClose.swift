@@ -22,25 +22,43 @@ struct VanCloseDay: AsyncParsableCommand {
     @OptionGroup var van: VanOptions
 
     func run() async throws {
-        do {
+        try await DayClose.run(json: van.json, render: DaySummaryText.render, day: \.day) {
             let book = try van.book()
-            let client = try SyncClient(replica: book.replica, logger: cliLogger)
-            let unsynced = Unsynced(changes: try client.pending(), blobs: try client.pendingBlobs())
-            let (id, s) = try book.closeDay(unsynced: unsynced)
+            return (book.replica, { try book.closeDay(unsynced: $0) })
+        }
+    }
+}
+
+/// What `close-day --json` prints.
+struct ClosedDay<Summary: Encodable>: Encodable {
+    var event: String
+    var summary: Summary
+    var sentToDepot: Bool
+}
+
+/// Closing a device's day, shared by `tally van close-day` and `tally window close-day`: the
+/// book refuses while anything is unsynced; once closed, the summary is sent at once when the
+/// depot answers, else it waits for the next sync.
+enum DayClose {
+    static func run<Summary: Encodable>(json: Bool, render: (Summary) -> String, day: KeyPath<Summary, String>,
+                                        open: () throws -> (Replica, (Unsynced) throws -> (event: String, summary: Summary))) async throws {
+        do {
+            let (replica, close) = try open()
+            let client = try SyncClient(replica: replica, logger: cliLogger)
+            let (id, s) = try close(Unsynced(changes: try client.pending(), blobs: try client.pendingBlobs()))
             var sent = false
             do {
                 _ = try await client.sync()
                 sent = true
             } catch {
-                // Closed all the same: the summary waits on the handheld for the next sync.
+                // Closed all the same: the summary waits on the device for the next sync.
             }
-            if van.json {
-                struct Closed: Encodable { var event: String; var summary: DaySummary; var sentToDepot: Bool }
-                try Console.json(Closed(event: id, summary: s, sentToDepot: sent))
+            if json {
+                try Console.json(ClosedDay(event: id, summary: s, sentToDepot: sent))
                 return
             }
-            Console.out(DaySummaryText.render(s))
-            Console.out("\nday \(s.day) closed, recorded as \(id); "
+            Console.out(render(s))
+            Console.out("\nday \(s[keyPath: day]) closed, recorded as \(id); "
                 + (sent ? "the summary is at the depot" : "the depot is unreachable, so the summary will go with the next `tally sync`"))
         } catch let e as SyncError {
             Console.err("tally: \(e.description)")

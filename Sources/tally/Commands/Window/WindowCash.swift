@@ -93,30 +93,9 @@ struct WindowCloseDay: AsyncParsableCommand {
     @OptionGroup var window: WindowOptions
 
     func run() async throws {
-        do {
+        try await DayClose.run(json: window.json, render: WindowSummaryText.render, day: \.day) {
             let book = try window.book()
-            let client = try SyncClient(replica: book.replica, logger: cliLogger)
-            let (id, s) = try book.closeDay(date, unsynced: Unsynced(changes: try client.pending(), blobs: try client.pendingBlobs()))
-            var sent = false
-            do {
-                _ = try await client.sync()
-                sent = true
-            } catch {
-                // Closed all the same: the summary waits for the next sync.
-            }
-            if window.json {
-                struct Closed: Encodable { var event: String; var summary: WindowDaySummary; var sentToDepot: Bool }
-                try Console.json(Closed(event: id, summary: s, sentToDepot: sent))
-                return
-            }
-            Console.out(WindowSummaryText.render(s))
-            Console.out("\nday \(s.day) closed, recorded as \(id); "
-                + (sent ? "the summary is at the depot" : "the depot is unreachable, so the summary will go with the next `tally sync`"))
-        } catch let e as SyncError {
-            Console.err("tally: \(e.description)")
-            throw ExitCode(1)
-        } catch {
-            throw fail(error)
+            return (book.replica, { try book.closeDay(date, unsynced: $0) })
         }
     }
 }

@@ -42,7 +42,7 @@ let package = Package(
         // The domain: what a van, a window and the depot record.
         .target(
             name: "TallyRoutes",
-            dependencies: ["TallyReplica"],
+            dependencies: ["TallyReplica", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
 
         // Settlement: each van's day reconciled (cash due, collected, deposited, bank lines),

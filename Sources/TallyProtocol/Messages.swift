@@ -4,11 +4,15 @@ import TallyReplica
 public struct JoinRequest: Codable, Sendable, Equatable {
     public var protocolVersion: Int
     public var site: String
-    public init(site: SiteID) {
+    /// The device's Ed25519 public key (hex, 32 bytes): the depot verifies every ledger entry
+    /// the device pushes against it (`Protocol/SIGNING.md`). Absent from devices made before keys.
+    public var publicKey: String?
+    public init(site: SiteID, publicKey: String? = nil) {
         protocolVersion = ProtocolVersion.current
         self.site = site.hex
+        self.publicKey = publicKey
     }
-    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", site }
+    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", site, publicKey }
 }
 
 /// What the depot tells a device about itself when it joins.
@@ -118,4 +122,28 @@ public struct VersionInfo: Codable, Sendable, Equatable {
         self.schemaVersion = schemaVersion
     }
     enum CodingKeys: String, CodingKey { case tally, protocolVersion = "protocol", schemaVersion = "schema" }
+}
+
+/// A device's report that entries in its own file no longer match their signatures (someone
+/// edited the file): the depot records it in its audit log for `tally audit verify`. The depot
+/// already holds the signed originals the device pushed.
+public struct AlarmRequest: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var id: String
+        public var problem: String
+        public var detail: String
+        public init(id: String, problem: String, detail: String) {
+            self.id = id
+            self.problem = problem
+            self.detail = detail
+        }
+    }
+    public var entries: [Entry]
+    public init(entries: [Entry]) { self.entries = entries }
+}
+
+/// How many alarm entries the depot recorded.
+public struct AlarmResponse: Codable, Sendable, Equatable {
+    public var recorded: Int
+    public init(recorded: Int) { self.recorded = recorded }
 }

@@ -26,6 +26,9 @@ extension WireError {
     public static let revoked = WireError(401, "credential_revoked", "this device's credential was revoked at the depot; ask the depot staff to enroll the device again")
     public static func forbidden(_ m: String) -> WireError { WireError(403, "forbidden", m) }
     public static func outOfScope(_ m: String) -> WireError { WireError(403, "out_of_scope", m) }
+    /// A ledger entry that does not match its signature (altered after signing, or signed by
+    /// another key): the whole push is refused and audited.
+    public static func badSignature(_ m: String) -> WireError { WireError(403, "bad_signature", m) }
     public static func notFound(_ m: String) -> WireError { WireError(404, "not_found", m) }
     public static func conflict(_ m: String) -> WireError { WireError(409, "conflict", m) }
     public static func tooLarge(_ m: String) -> WireError { WireError(413, "too_large", m) }

@@ -21,7 +21,7 @@ public enum RouteSchema {
 
     public static let current: Schema = {
         do {
-            return try Schema(version: 4, tables: [
+            return try Schema(version: 5, tables: [
                 TableSchema("customers", key: "code", kind: .record, columns: [
                     ColumnSchema("route", .text),
                     ColumnSchema("name", .text),
@@ -60,6 +60,12 @@ public enum RouteSchema {
                     // Version 4: a service window's entries (fees, deposits, day close) carry
                     // the window's kind here instead of a route.
                     ColumnSchema("window", .text),
+                    // Version 5: each device's entries form a signed hash chain
+                    // (`Protocol/SIGNING.md`): its number in the chain, the SHA-256 of the
+                    // previous entry's signed bytes, and the Ed25519 signature of its own.
+                    ColumnSchema("chain", .integer),
+                    ColumnSchema("prev", .text),
+                    ColumnSchema("sig", .text),
                 ]),
                 // One row per ticket line, keyed "TICKET/LINE". Deletable: a corrected manifest
                 // may drop a line of a ticket no device has touched.

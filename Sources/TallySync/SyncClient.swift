@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TallyProtocol
 import TallyReplica
+import TallyRoutes
 
 /// Progress of a running sync, for a progress bar.
 public struct SyncProgress: Sendable {
@@ -64,13 +65,18 @@ public struct SyncClient: Sendable {
 
     /// Creates a replica bound to a depot: asks the depot for the schema, creates the file,
     /// registers its site id under the credential.
+    /// How many of its latest entries a device checks against their signatures at each sync.
+    static let selfCheckEntries = 2_000
+
     public static func join(url: URL, credential: String, replicaPath: String, options: ReplicaOptions) async throws(SyncError) -> JoinSummary {
         if FileManager.default.fileExists(atPath: replicaPath) {
             throw .local(.alreadyExists(path: replicaPath))
         }
         let site = SiteID.random()
         let client = DepotClient(base: url, credential: credential, clock: options.wallClock, pending: { 0 })
-        let answer = try await client.post("/v1/join", JoinRequest(site: site), as: JoinResponse.self, meter: .init())
+        // The device's signing key: made here, never sent; its public half is registered.
+        let key = DeviceKey.generate()
+        let answer = try await client.post("/v1/join", JoinRequest(site: site, publicKey: key.publicKey), as: JoinResponse.self, meter: .init())
         // Start from the depot's snapshot of this device's scope: a million rows arrive as one
         // file instead of a million changes. The file carries its pull cursor.
         let bytes = try await client.get("/v1/snapshot", meter: .init())
@@ -88,6 +94,7 @@ public struct SyncClient: Sendable {
             try replica.setSettings([SyncSettings.url: url.absoluteString, SyncSettings.credential: credential,
                                      SyncSettings.device: answer.device, SyncSettings.role: answer.role,
                                      SyncSettings.scope: answer.route])
+            try key.store(in: replica)
             try replica.checkpoint()
             try replica.close()
             try FileManager.default.moveItem(atPath: partial, toPath: replicaPath)
@@ -193,6 +200,20 @@ public struct SyncClient: Sendable {
             mark = batch.last!.mark  // safe: batch is not empty
             let m = mark
             try Self.local { try replica.setSettings([SyncSettings.blobMark: String(m)]) }
+        }
+
+        // The device's own latest entries against their signatures: an edit made to the file
+        // (the sqlite3 shell) never reaches the depot, which holds the signed originals, but it
+        // is reported and the sync says so.
+        if let me = try Self.local({ try replica.setting(SyncSettings.device) }),
+           let key = try Self.local({ try replica.setting(DeviceKey.publicSetting) }) {
+            let audit = try Self.local { try ChainAudit.run(replica, keys: [me: key], device: me, lastEntries: Self.selfCheckEntries) }
+            let altered = audit.findings.filter { $0.problem != .chainGap && $0.problem != .noKey }
+            if !altered.isEmpty {
+                _ = try await client.post("/v1/alarm", AlarmRequest(entries: altered.map { .init(id: $0.entry ?? "?", problem: $0.problem.rawValue, detail: $0.detail) }),
+                                          as: AlarmResponse.self, meter: meter)
+                throw .altered(altered.map(\.detail))
+            }
         }
 
         summary.pending = try pending()

@@ -16,6 +16,9 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     case protocolViolation(String)
     /// The local replica failed.
     case local(ReplicaError)
+    /// Entries in this device's file no longer match their signatures: someone edited the
+    /// file. The depot holds the signed originals and was told.
+    case altered([String])
 
     public var description: String {
         switch self {
@@ -28,6 +31,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         case .notJoined(let path): "\(path) is not joined to a depot; run `tally join URL --credential TOKEN --replica \(path)` first"
         case .protocolViolation(let s): "the depot's answer was not understood (\(s)); check the URL points at a Tally depot"
         case .local(let e): e.description
+        case .altered(let details):
+            "this device's file was edited after entries were signed, and the depot was told: \(details.joined(separator: "; ")). The depot keeps the signed originals; hand the device to the depot staff"
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TallyReplica
+import TallyRoutes
 
 /// Three vans against a real depot process: offline writes of every kind, syncs in random
 /// orders, and at the end every van holds exactly the depot's rows of its route.
@@ -66,19 +67,15 @@ struct ConvergenceTests {
                     let s = Self.statuses.randomElement(using: &rng)!  // safe: not empty
                     try? d.write { tx in try tx.update("tickets", key: "\(d.route)-T\(t)", ["status": .text(s)]) }
                 }
-                // Ledger rows: own ones, and ones both R07 vans record with the same key and content.
+                // Ledger rows, each signed into the van's own chain. (Two devices can no longer
+                // record one entry with the same content: an entry is one device's, signed.)
+                let signer = try d.withReplica { try DeviceKey.stored(in: $0) }
                 try d.write { tx in
                     for i in 0..<Int.random(in: 2...6, using: &rng) {
                         let key = "EV-\(d.name)-\(round)-\(i)"
-                        try tx.insert("events", key: key, ["route": .text(d.route), "ticket": .text("\(d.route)-T1"), "kind": .text("scan"),
-                                                            "amount": .integer(Int64(i)), "device": .text(d.name), "at": .text("r\(round)")])
+                        try EventChain.insert(tx, id: key, ["route": .text(d.route), "ticket": .text("\(d.route)-T1"), "kind": .text("scan"),
+                                                            "amount": .integer(Int64(i)), "device": .text(d.name), "at": .text("r\(round)")], key: signer)
                         eventKeys[d.route]!.insert(key)  // safe: both routes present
-                    }
-                    if d.route == "R07" {
-                        let key = "EV-handover-\(round)"
-                        try tx.insert("events", key: key, ["route": .text("R07"), "ticket": .text("R07-T2"), "kind": .text("handover"),
-                                                            "amount": .integer(5000), "device": .text("depot-desk"), "at": .text("r\(round)")])
-                        eventKeys["R07"]!.insert(key)  // safe: present
                     }
                 }
             }
@@ -88,9 +85,10 @@ struct ConvergenceTests {
                 try a.write { tx in try tx.update("tickets", key: "R07-T5", ["status": .text("delivered")]) }
                 try b.write { tx in try tx.update("tickets", key: "R07-T5", ["status": .text("refused")]) }
                 for (d, amount) in [(a, 700), (b, 750)] {
+                    let signer = try d.withReplica { try DeviceKey.stored(in: $0) }
                     try d.write { tx in
-                        try tx.insert("events", key: "EV-clash", ["route": .text("R07"), "ticket": .text("R07-T5"), "kind": .text("cash"),
-                                                                   "amount": .integer(Int64(amount)), "device": .text(d.name), "at": .text("r0")])
+                        try EventChain.insert(tx, id: "EV-clash", ["route": .text("R07"), "ticket": .text("R07-T5"), "kind": .text("cash"),
+                                                                   "amount": .integer(Int64(amount)), "device": .text(d.name), "at": .text("r0")], key: signer)
                     }
                 }
                 eventKeys["R07"]!.insert("EV-clash")  // safe: present

@@ -69,7 +69,7 @@ struct HTTPTests {
             req.protocolVersion = p
             return try WireCodec.encode(req, compress: false)
         }
-        let good = try push([change("events", "EV-good", ["route": .text("R07"), "kind": .text("scan")])])
+        let good = try push([change("tickets", "R07-T8", ["route": .text("R07"), "note": .text("good")])])
         let compressed = Deflate.compress(good)
 
         // A second device, joined then revoked (a lost handheld): its next sync exits 77.
@@ -118,7 +118,10 @@ struct HTTPTests {
             Case(name: "an unknown table", credential: cred,
                  body: try push([change("parcels", "P1", ["route": .text("R07")])]), status: 422, code: "invalid_change"),
             Case(name: "an unknown column", credential: cred,
-                 body: try push([change("events", "EV-x", ["route": .text("R07"), "colour": .text("red")])]), status: 422, code: "invalid_change"),
+                 body: try push([change("tickets", "R07-T8", ["route": .text("R07"), "colour": .text("red")])]), status: 422, code: "invalid_change"),
+            Case(name: "an unsigned ledger entry", credential: cred,
+                 body: try push([change("events", "EV-x", ["route": .text("R07"), "kind": .text("scan"), "device": .text("van-a")])]),
+                 status: 403, code: "bad_signature"),
             Case(name: "a wrongly typed value", credential: cred,
                  body: try push([change("tickets", "R07-T9", ["route": .text("R07"), "stop": .text("third")])]), status: 422, code: "invalid_change"),
             Case(name: "a status outside the order", credential: cred,
@@ -270,10 +273,11 @@ struct HTTPTests {
         // would), for as long as the sync runs.
         let running = try van.syncStarting(scratch)
         var written = 0
+        let signer = try van.withReplica { try DeviceKey.stored(in: $0) }
         while running.isRunning {
             let key = "EV-live-\(written)"
             try van.write { tx in
-                try tx.insert("events", key: key, ["route": .text("R07"), "kind": .text("scan"), "amount": .integer(Int64(written))])
+                try EventChain.insert(tx, id: key, ["route": .text("R07"), "kind": .text("scan"), "amount": .integer(Int64(written))], key: signer)
             }
             written += 1
             try await Task.sleep(for: .milliseconds(5))

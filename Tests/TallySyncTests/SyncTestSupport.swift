@@ -349,13 +349,14 @@ func testSeed(_ name: String) -> UInt64 {
 func writeEvents(_ device: DeviceFile, count: Int, prefix: String) throws -> [String] {
     var keys: [String] = []
     keys.reserveCapacity(count)
+    let signer = try device.withReplica { try DeviceKey.stored(in: $0) }
     try device.write { tx in
         for i in 0..<count {
             let key = "\(prefix)-\(i)"
-            try tx.insert("events", key: key, [
+            try EventChain.insert(tx, id: key, [
                 "route": .text(device.route), "ticket": .text("\(device.route)-T\(i % 40)"), "kind": .text("scan"),
                 "amount": .integer(Int64(i)), "device": .text(device.name), "at": .text("2025-03-01T08:00:00Z"),
-            ])
+            ], key: signer)
             keys.append(key)
         }
     }

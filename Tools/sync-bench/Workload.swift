@@ -1,5 +1,6 @@
 import Foundation
 import TallyReplica
+import TallyRoutes
 
 /// SplitMix64, so that every run writes the same days.
 struct BenchRandom: RandomNumberGenerator {
@@ -55,6 +56,9 @@ enum VanDay {
         var dues: [Int64] = []
         for _ in 0..<tickets { dues.append(Int64(rng.next() % 200_000) + 500) }
 
+        // Every entry signed into the device's chain, as the van's own commands sign them.
+        let signer = try DeviceKey.stored(in: r)
+
         // Morning load at the depot.
         try r.write { tx in
             for i in 0..<tickets {
@@ -65,8 +69,8 @@ enum VanDay {
                                                       "customer": .text(ck(i)), "payment": .text(i % 3 == 0 ? "electronic" : "cash"),
                                                       "amount_due": .integer(dues[i]), "status": "planned"])
                 try tx.update("tickets", key: tk(i), ["status": "loaded"])
-                try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(i)), "kind": "load-scan",
-                                                          "device": .text(device), "at": at(0)])
+                try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(i)), "kind": "load-scan",
+                                                          "device": .text(device), "at": at(0)], key: signer)
             }
         }
 
@@ -87,25 +91,25 @@ enum VanDay {
                     let minute = 30 + t * 2
                     let refused = t % 20 == 7
                     try tx.update("tickets", key: tk(t), ["status": "attempted"])
-                    try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "arrive",
-                                                              "device": .text(device), "at": at(minute)])
-                    try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "scan",
-                                                              "device": .text(device), "at": at(minute)])
+                    try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "arrive",
+                                                              "device": .text(device), "at": at(minute)], key: signer)
+                    try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "scan",
+                                                              "device": .text(device), "at": at(minute)], key: signer)
                     try tx.update("tickets", key: tk(t), ["status": refused ? "refused" : "delivered"])
-                    try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(t)),
+                    try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(t)),
                                                               "kind": refused ? "refusal" : (t % 3 == 0 ? "electronic" : "cash"),
-                                                              "amount": .integer(refused ? 0 : dues[t]), "device": .text(device), "at": at(minute + 1)])
-                    try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "signature",
-                                                              "device": .text(device), "at": at(minute + 1), "ref": refs[t].map { Value.text($0) } ?? .null])
-                    try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "handover",
-                                                              "amount": .integer(Int64(rng.next() % 12) + 1), "device": .text(device), "at": at(minute + 1)])
-                    try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "receipt",
-                                                              "device": .text(device), "at": at(minute + 1), "ref": .text("RC-\(route)-\(t)")])
-                    try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "gps",
+                                                              "amount": .integer(refused ? 0 : dues[t]), "device": .text(device), "at": at(minute + 1)], key: signer)
+                    try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "signature",
+                                                              "device": .text(device), "at": at(minute + 1), "ref": refs[t].map { Value.text($0) } ?? .null], key: signer)
+                    try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "handover",
+                                                              "amount": .integer(Int64(rng.next() % 12) + 1), "device": .text(device), "at": at(minute + 1)], key: signer)
+                    try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "receipt",
+                                                              "device": .text(device), "at": at(minute + 1), "ref": .text("RC-\(route)-\(t)")], key: signer)
+                    try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "gps",
                                                               "device": .text(device), "at": at(minute + 1),
-                                                              "ref": .text(String(format: "39.%06d,116.%06d", Int(rng.next() % 999_999), Int(rng.next() % 999_999)))])
-                    try tx.insert("events", key: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "depart",
-                                                              "device": .text(device), "at": at(minute + 2)])
+                                                              "ref": .text(String(format: "39.%06d,116.%06d", Int(rng.next() % 999_999), Int(rng.next() % 999_999)))], key: signer)
+                    try EventChain.insert(tx, id: eventKey(), ["route": .text(route), "ticket": .text(tk(t)), "kind": "depart",
+                                                              "device": .text(device), "at": at(minute + 2)], key: signer)
                     try tx.update("tickets", key: tk(t), ["note": .text(refused ? "店主不在，拒收" : "放在后门")])
                 }
             }
@@ -141,12 +145,13 @@ enum DepotLoad {
     /// over existing tickets (a status move, a scan event, a note each: 3 per ticket).
     static func deltas(_ r: Replica, route: String, device: String, count: Int, offset: Int) throws -> Int {
         let tickets = count / 3
+        let signer = try DeviceKey.stored(in: r)
         try r.write { tx in
             for n in 0..<tickets {
                 let key = route + String(format: "-T%07d", offset + n)
                 try tx.update("tickets", key: key, ["status": "loaded"])
-                try tx.insert("events", key: "\(route)-D-\(device)-\(offset + n)",
-                              ["route": .text(route), "ticket": .text(key), "kind": "load-scan", "device": .text(device)])
+                try EventChain.insert(tx, id: "\(route)-D-\(device)-\(offset + n)",
+                                      ["route": .text(route), "ticket": .text(key), "kind": "load-scan", "device": .text(device)], key: signer)
                 try tx.update("tickets", key: key, ["note": .text("装车 \(offset + n)")])
             }
         }

@@ -23,6 +23,9 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     public var lastSyncAt: String?
     /// How far the device's clock was ahead (+) or behind (−) the depot's at its last sync, ms.
     public var lastSkewMs: Int64?
+    /// The Ed25519 public key (hex) the device registered at its join; its ledger entries are
+    /// verified against it. Nil for a device joined before keys.
+    public var publicKey: String?
 
     public var isRevoked: Bool { revokedAt != nil }
 }

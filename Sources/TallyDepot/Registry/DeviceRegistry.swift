@@ -17,7 +17,8 @@ public final class DeviceRegistry: Sendable {
             try db.execute(sql: """
                 CREATE TABLE devices(name TEXT PRIMARY KEY NOT NULL, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
                                      scope TEXT, secret_hash BLOB NOT NULL, site TEXT UNIQUE,
-                                     enrolled_at TEXT NOT NULL, revoked_at TEXT, last_sync_at TEXT, last_skew_ms INTEGER);
+                                     enrolled_at TEXT NOT NULL, revoked_at TEXT, last_sync_at TEXT, last_skew_ms INTEGER,
+                                     public_key TEXT);
                 CREATE TABLE audit(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, device TEXT NOT NULL,
                                    action TEXT NOT NULL, detail TEXT NOT NULL);
                 """)
@@ -34,6 +35,11 @@ public final class DeviceRegistry: Sendable {
         }
         queue = try DatabaseQueue(path: path, configuration: config)
         self.clock = clock
+        // Registries made before device keys gain the column.
+        try queue.write { db in
+            let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('devices')")
+            if !columns.isEmpty && !columns.contains("public_key") { try db.execute(sql: "ALTER TABLE devices ADD COLUMN public_key TEXT") }
+        }
     }
 
     var now: String { Timestamp.iso(clock.nowMilliseconds()) }
@@ -99,7 +105,9 @@ public final class DeviceRegistry: Sendable {
     /// Binds the device to its replica's site id; joining again with the same site is a no-op.
     /// With `allowRebind` (the old replica never pushed anything: a join that died half-way),
     /// a new site replaces the old one.
-    public func bind(device: String, site: String, allowRebind: Bool = false) throws(WireError) {
+    /// Binds a device's credential to the replica it joined with, and registers the public key
+    /// its entries are verified with (kept when the same replica joins again).
+    public func bind(device: String, site: String, allowRebind: Bool = false, publicKey: String? = nil) throws(WireError) {
         do {
             try queue.write { db in
                 let current = try String.fetchOne(db, sql: "SELECT site FROM devices WHERE name = ?", arguments: [device])
@@ -110,7 +118,13 @@ public final class DeviceRegistry: Sendable {
                     throw WireError.conflict("this replica is already joined as another device")
                 }
                 try db.execute(sql: "UPDATE devices SET site = ? WHERE name = ?", arguments: [site, device])
-                if current != site { try Self.audit(db, self.now, device, current == nil ? "join" : "rejoin", "site \(site)") }
+                if current != site {
+                    try db.execute(sql: "UPDATE devices SET public_key = ? WHERE name = ?", arguments: [publicKey, device])
+                    try Self.audit(db, self.now, device, current == nil ? "join" : "rejoin",
+                                   "site \(site)" + (publicKey.map { ", signing key \($0.prefix(16))…" } ?? ", no signing key"))
+                } else if let publicKey {
+                    try db.execute(sql: "UPDATE devices SET public_key = coalesce(public_key, ?) WHERE name = ?", arguments: [publicKey, device])
+                }
             }
         } catch let e as WireError {
             throw e
@@ -144,7 +158,8 @@ public final class DeviceRegistry: Sendable {
 
     static func record(_ r: GRDB.Row) -> DeviceRecord {
         DeviceRecord(name: r["name"], id: r["id"], role: DeviceRole(rawValue: r["role"]) ?? .van, scope: r["scope"], site: r["site"],
-                     enrolledAt: r["enrolled_at"], revokedAt: r["revoked_at"], lastSyncAt: r["last_sync_at"], lastSkewMs: r["last_skew_ms"])
+                     enrolledAt: r["enrolled_at"], revokedAt: r["revoked_at"], lastSyncAt: r["last_sync_at"], lastSkewMs: r["last_skew_ms"],
+                     publicKey: r["public_key"])
     }
 }
 

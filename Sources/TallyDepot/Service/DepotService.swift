@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TallyProtocol
 import TallyReplica
+import TallyRoutes
 
 /// The depot's protocol: authentication, scope, push, pull and blobs over the depot's replica.
 /// Transport-free: the HTTP server hands it `DepotRequest`s.
@@ -49,6 +50,8 @@ public final class DepotService: Sendable {
             return try join(r)
         case ("POST", "/v1/push"):
             return try push(r)
+        case ("POST", "/v1/alarm"):
+            return try alarm(r)
         case ("POST", "/v1/pull"):
             return try pull(r)
         case ("GET", "/v1/snapshot"):
@@ -89,7 +92,8 @@ public final class DepotService: Sendable {
         // join again with a new replica; one whose replica holds data may not.
         let old = device.site.flatMap(SiteID.init(hex:))
         let oldIsEmpty = try old.map { try replica.contiguousSeq(of: $0) == 0 } ?? true
-        try registry.bind(device: device.name, site: site.hex, allowRebind: oldIsEmpty)
+        if let k = req.publicKey, Hex.bytes(k)?.count != 32 { throw WireError.badRequest("publicKey must be 64 hex digits (an Ed25519 public key)") }
+        try registry.bind(device: device.name, site: site.hex, allowRebind: oldIsEmpty, publicKey: req.publicKey)
         logger.notice("device joined", metadata: ["device": "\(device.name)", "site": "\(site.hex)"])
         return try json(JoinResponse(device: device.name, role: device.role.rawValue, route: device.scope, schema: replica.schema), r)
     }
@@ -108,6 +112,14 @@ public final class DepotService: Sendable {
         }
         if let other = req.changes.first(where: { $0.site != site }) {
             throw WireError.forbidden("a device pushes only its own changes; \(other.table) '\(other.key)' was written by another site")
+        }
+        // Signatures first: an altered entry is named as such, whatever its scope.
+        for c in req.changes {
+            if let why = SignatureCheck.refusal(c, device: device) {
+                registry.audit(device: device.name, action: "refused_signature", detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
+                logger.warning("entry with a bad signature refused", metadata: ["device": "\(device.name)", "key": "\(c.key)"])
+                throw WireError.badSignature("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
+            }
         }
         let refusal: (Change, String)? = try replica.read { rows in
             // A row created earlier in this push is not stored yet, and a later change to it
@@ -145,6 +157,18 @@ public final class DepotService: Sendable {
         logger.info("push", metadata: ["device": "\(device.name)", "applied": "\(report.applied)", "duplicates": "\(report.duplicates)", "ack": "\(ack)"])
         return try json(PushResponse(applied: report.applied, duplicates: report.duplicates, ack: ack,
                                      violations: report.violations.map { ViolationNotice(table: $0.table, key: $0.key, contentHash: $0.contentHash) }), r)
+    }
+
+    /// A device reports entries of its own file that no longer match their signatures.
+    func alarm(_ r: DepotRequest) throws -> DepotResponse {
+        let device = try registry.authenticate(r.bearer)
+        let req = try WireCodec.decode(AlarmRequest.self, from: r.body, compressed: r.isCompressed)
+        let entries = req.entries.prefix(1000)
+        for e in entries {
+            registry.audit(device: device.name, action: "tamper_reported", detail: "events \(e.id): \(e.problem): \(e.detail)")
+        }
+        logger.warning("a device reports altered entries in its file", metadata: ["device": "\(device.name)", "entries": "\(entries.count)"])
+        return try json(AlarmResponse(recorded: entries.count), r)
     }
 
     func pull(_ r: DepotRequest) throws -> DepotResponse {

@@ -22,3 +22,20 @@ extension Replica {
         }
     }
 }
+
+extension WriteTransaction {
+    /// A setting as this transaction sees it (see `Replica.setting`).
+    public func setting(_ name: String) throws(ReplicaError) -> String? {
+        do { return try String.fetchOne(db, sql: "SELECT value FROM tally_meta WHERE name = ?", arguments: ["x." + name]) } catch { throw ReplicaError.wrap(error) }
+    }
+
+    /// Stores a setting in this transaction: kept or dropped with the rows written beside it
+    /// (a device's signing chain head moves with the entry it signs).
+    public func setSetting(_ name: String, _ value: String) throws(ReplicaError) {
+        do {
+            try db.execute(sql: "INSERT OR REPLACE INTO tally_meta(name, value) VALUES (?, ?)", arguments: ["x." + name, value])
+        } catch {
+            throw ReplicaError.wrap(error)
+        }
+    }
+}

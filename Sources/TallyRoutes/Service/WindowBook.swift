@@ -16,8 +16,12 @@ public struct WindowBook: Sendable {
     /// The clerk at the counter, recorded on every step.
     public let person: String
     let clock: any WallClock
+    /// Signs every entry this window records (nil: joined before devices had keys).
+    public let key: DeviceKey?
 
-    public init(replica: Replica, device: String, window: String, person: String? = nil, clock: any WallClock = SystemWallClock()) {
+    public init(replica: Replica, device: String, window: String, person: String? = nil, clock: any WallClock = SystemWallClock(),
+                key: DeviceKey? = nil) {
+        self.key = key
         self.replica = replica
         self.device = device
         self.window = window
@@ -31,7 +35,8 @@ public struct WindowBook: Sendable {
               let window = try replica.setting("sync.scope") else {
             throw ServiceError.refused("\(replica.path) is not a service window's replica; enroll it with `tally depot enroll NAME --role window --window KIND` and join with `tally join URL --credential TOKEN --replica \(replica.path)`")
         }
-        let book = WindowBook(replica: replica, device: device, window: window, person: person, clock: clock)
+        let book = WindowBook(replica: replica, device: device, window: window, person: person, clock: clock,
+                              key: try DeviceKey.stored(in: replica))
         try book.prepareIndexes()
         return book
     }
@@ -77,7 +82,7 @@ public struct WindowBook: Sendable {
         var row: [String: Value] = ["window": .text(window), "kind": .text(kind.rawValue), "device": .text(device), "at": .text(at),
                                     "day": .text(day), "amount": 0]
         for (k, v) in values { row[k] = v }
-        try tx.insert("events", key: id, row)
+        try EventChain.insert(tx, id: id, row, key: key)
         return id
     }
 

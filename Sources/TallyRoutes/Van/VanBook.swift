@@ -12,12 +12,15 @@ public struct VanBook: Sendable {
     public let device: String
     public let route: String
     let clock: any WallClock
+    /// Signs every entry this van records (nil: a replica joined before devices had keys).
+    public let key: DeviceKey?
 
-    public init(replica: Replica, device: String, route: String, clock: any WallClock = SystemWallClock()) {
+    public init(replica: Replica, device: String, route: String, clock: any WallClock = SystemWallClock(), key: DeviceKey? = nil) {
         self.replica = replica
         self.device = device
         self.route = route
         self.clock = clock
+        self.key = key
     }
 
     /// Opens the book of a joined replica: device and route come from the join.
@@ -26,7 +29,7 @@ public struct VanBook: Sendable {
               try replica.setting("sync.role") ?? "van" == "van" else {
             throw VanError.refused("\(replica.path) is not a van's replica; join the depot first with `tally join URL --credential TOKEN --replica \(replica.path)`")
         }
-        let book = VanBook(replica: replica, device: device, route: route, clock: clock)
+        let book = VanBook(replica: replica, device: device, route: route, clock: clock, key: try DeviceKey.stored(in: replica))
         try book.prepareIndexes()
         return book
     }
@@ -208,7 +211,7 @@ public struct VanBook: Sendable {
                                     "day": .text(day), "amount": 0]
         if let ticket { row["ticket"] = .text(ticket) }
         for (k, v) in values { row[k] = v }
-        try tx.insert("events", key: id, row)
+        try EventChain.insert(tx, id: id, row, key: key)
         return id
     }
 }

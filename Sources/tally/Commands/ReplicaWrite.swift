@@ -1,5 +1,6 @@
 import ArgumentParser
 import TallyReplica
+import TallyRoutes
 
 /// A low-level write for depot staff and tests: one row, columns given as name=value.
 struct ReplicaWrite: TallyCommand {
@@ -45,8 +46,16 @@ struct ReplicaWrite: TallyCommand {
             case .blob: values[name] = .blob(Array(raw.utf8))
             }
         }
+        // On a device with a signing key a ledger entry is signed and chained like any other.
+        let signer = table == EventChain.table ? try DeviceKey.stored(in: r) : nil
         let changes = try r.write { tx in
-            if delete { try tx.delete(table, key: key) } else { try tx.upsert(table, key: key, values) }
+            if delete {
+                try tx.delete(table, key: key)
+            } else if let signer, try tx.row(table, key: key) == nil {
+                try EventChain.insert(tx, id: key, values, key: signer)
+            } else {
+                try tx.upsert(table, key: key, values)
+            }
             return tx.changes
         }
         Console.out(changes.isEmpty ? "nothing changed: \(table) \(key) already holds exactly that" : "recorded \(changes.count) change\(changes.count == 1 ? "" : "s") (seq \(changes.map { String($0.seq) }.joined(separator: ", ")))")

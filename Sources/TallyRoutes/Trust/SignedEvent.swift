@@ -1,0 +1,95 @@
+import Crypto
+import TallyReplica
+
+/// The exact bytes a device signs for one ledger entry (`Protocol/SIGNING.md`), its hash, and
+/// the signature checks. Written out by hand so a third party can check an entry without Tally.
+///
+/// ```
+/// TALLY-EVENT-1\n
+/// then, for the entry's id and each signed column in `SignedEvent.columns` order:
+/// <name>=-\n                     a NULL
+/// <name>=i<decimal>\n            an integer
+/// <name>=t<byte count>:<UTF-8>\n a text
+/// ```
+public enum SignedEvent {
+    public static let magic = "TALLY-EVENT-1\n"
+    /// The columns signed, in order, after `id`: every column of `events` but `sig`.
+    public static let columns = ["route", "ticket", "kind", "amount", "device", "at", "ref", "day", "product", "qty", "due", "reason",
+                                 "note", "detail", "hash", "window", "chain", "prev"]
+    /// `prev` of a device's first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// The signed bytes of an entry: its id and column values (missing = NULL).
+    public static func bytes(id: String, _ values: [String: Value]) -> [UInt8] {
+        var out = Array(magic.utf8)
+        func field(_ name: String, _ v: Value) {
+            out += Array(name.utf8)
+            out.append(UInt8(ascii: "="))
+            switch v {
+            case .null: out.append(UInt8(ascii: "-"))
+            case .integer(let i): out += Array("i\(i)".utf8)
+            case .text(let t):
+                let b = Array(t.utf8)
+                out += Array("t\(b.count):".utf8)
+                out += b
+            case .blob(let b): out += Array("b\(b.count):".utf8) + b  // no signed column holds one
+            }
+            out.append(UInt8(ascii: "\n"))
+        }
+        field("id", .text(id))
+        for c in columns { field(c, values[c] ?? .null) }
+        return out
+    }
+
+    /// The entry's hash: SHA-256 of its signed bytes, lowercase hex. The next entry's `prev`.
+    public static func hash(_ bytes: [UInt8]) -> String { BlobHash.sha256Hex(bytes) }
+
+    /// Whether `sig` (hex) is the Ed25519 signature of `bytes` by `publicKey` (hex).
+    public static func verify(_ bytes: [UInt8], sig: String, publicKey: String) -> Bool {
+        guard let k = Hex.bytes(publicKey), let s = Hex.bytes(sig), s.count == 64,
+              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: k) else { return false }
+        return key.isValidSignature(s, for: bytes)
+    }
+
+    /// The values of a stored row, by column name.
+    public static func values(of row: Row) -> [String: Value] {
+        var out: [String: Value] = [:]
+        for c in columns { out[c] = row[c] }
+        return out
+    }
+}
+
+/// Lowercase hex of bytes, and back.
+public enum Hex {
+    public static func string(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func bytes(_ s: String) -> [UInt8]? {
+        let u = Array(s.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: c - 48
+            case 97...102: c - 87
+            case 65...70: c - 55
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count / 2)
+        var i = 0
+        while i < u.count {
+            guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+}

@@ -46,11 +46,15 @@ final class ServiceHarness: @unchecked Sendable {  // safe: used by one test at 
         }
     }
 
-    func device(_ name: String, role: DeviceRole = .van, scope: String? = nil, site: SiteID = .random()) throws -> Device {
+    /// `signed`: the device makes a signing key and registers it at its join, as `tally join`
+    /// does (its replica then holds the key, `DeviceKey.stored(in:)`).
+    func device(_ name: String, role: DeviceRole = .van, scope: String? = nil, site: SiteID = .random(), signed: Bool = false) throws -> Device {
         let (_, credential) = try service.registry.enroll(name: name, role: role, scope: scope)
         let replica = try Replica.create(at: scratch.path("\(name).sqlite"), schema: schema, site: site, options: .quiet(wallClock: clock))
         let d = Device(name: name, credential: credential.token, replica: replica, scope: scope)
-        let answer = call("POST", "/v1/join", d, JoinRequest(site: site))
+        let key = signed ? DeviceKey.generate() : nil
+        try key?.store(in: replica)
+        let answer = call("POST", "/v1/join", d, JoinRequest(site: site, publicKey: key?.publicKey))
         #expect(answer.status == 200, "join \(name): \(String(decoding: answer.body, as: UTF8.self))")
         return d
     }

@@ -36,6 +36,13 @@ public struct ChainAudit: Sendable, Codable, Equatable {
         public var verified: Int
         /// The highest chain number held.
         public var head: Int64
+
+        public init(device: String, entries: Int, verified: Int, head: Int64) {
+            self.device = device
+            self.entries = entries
+            self.verified = verified
+            self.head = head
+        }
     }
 
     public var devices: [DeviceResult]

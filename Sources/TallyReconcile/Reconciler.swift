@@ -50,7 +50,7 @@ public struct Reconciler: Sendable {
     /// Local indexes the reconciliation reads by (not replicated).
     public func prepareIndexes() throws {
         // The day's entries by kind, scans answered from the index alone.
-        try replica.ensureIndexes([("events", ["day"]), ("events", ["kind"]), ("tickets", ["date"]), ("cartons", ["route"]),
+        try replica.ensureIndexes([("events", ["day"]), ("events", ["kind"]), ("tickets", ["date"]), ("cartons", ["route"]), ("events", ["device", "chain"]),
                                    ("events", ["day", "kind", "device", "ticket", "tally_cl", "ref"])])
     }
 
@@ -119,6 +119,19 @@ public struct Reconciler: Sendable {
             deposited: settlements.reduce(.zero) { $0 + $1.cash.deposited }, variance: settlements.reduce(.zero) { $0 + $1.cash.variance })
         let unmatched = route == nil ? matching.unmatchedBank.filter { $0.date == date } : []
         return Reconciliation(date: date, currency: "CNY", settlements: settlements, totals: totals, unmatchedBankLines: unmatched)
+    }
+
+    /// Missing entries of a device's signed chain (`Protocol/SIGNING.md`): numbered up to n, fewer
+    /// than n held. Nil when the chain is whole (or the device signs nothing).
+    func chainGap(_ device: String) -> String? {
+        var held: Int64 = 0, head: Int64 = 0
+        try? replica.select("SELECT COUNT(DISTINCT chain), MAX(chain) FROM events WHERE device = ?1 AND chain IS NOT NULL AND tally_cl % 2 = 1",
+                            [.text(device)]) { r in
+            held = r[0].integer ?? 0
+            head = r[1].integer ?? 0
+        }
+        guard head > held else { return nil }
+        return "\(head - held) of \(device)'s signed entries (numbered up to \(head)) have not reached the depot; the ones after the gap are held until they arrive: sync the device"
     }
 
     func allDeposits() throws -> [VanEvent] {
@@ -245,6 +258,7 @@ public struct Reconciler: Sendable {
         if closed == nil {
             x.append(.init(.unsyncedDevice, "\(van.name) has not closed \(date) at the depot" + (van.lastSyncAt.map { "; last sync \($0)" } ?? "; it has never synced")))
         }
+        if let gap = chainGap(van.name) { x.append(.init(.chainGap, gap)) }
         if let skew = van.lastSkewMs, abs(skew) > skewLimitMs {
             x.append(.init(.clockSkew, "\(van.name)'s clock was \(abs(skew) / 1000) s \(skew > 0 ? "ahead of" : "behind") the depot's at its last sync; entry times may be off"))
         }

@@ -91,6 +91,8 @@ public enum ExceptionKind: String, Sendable, Codable, CaseIterable {
     case depositUnmatched = "deposit_unmatched"
     case loadVariance = "load_variance"
     case clockSkew = "clock_skew"
+    /// Entries of the device's signed chain are missing at the depot (held until they arrive).
+    case chainGap = "chain_gap"
 }
 
 /// An accountant's approval of a device's day.

@@ -24,6 +24,34 @@ import TallyReplica
         #expect(plain.checks == nil && plain.verified == nil)
     }
 
+    @Test func aSignedDeliveryVerifiesOfflineAgainstTheDevicesKeyAndAnEditFails() throws {
+        let v = try VanFixture()
+        try DeviceKey.generate().store(in: v.replica)
+        let book = try VanBook.joined(v.replica, clock: v.clock)
+        _ = try book.scan(F.t1, codes: [F.a1, F.a2, F.b1])
+        let d = try book.deliver(DeliveryRequest(ticket: F.t1, signature: F.signature, signer: "张老板", cash: Money(minorUnits: 113_000)))
+        var checks = try #require(try book.receipt(F.t1, verify: true).checks)
+        #expect(checks.map(\.check) == ["hash", "amounts", "ticket", "signature", "device signature"])
+        #expect(checks.allSatisfy { $0.ok }, "\(checks)")
+        // The cash lowered in the file, the handover's own amounts too: only the device's
+        // signature still tells.
+        let detail = try #require(try v.replica.row("events", key: d.event)?["detail"].text)
+        let forged = detail.replacingOccurrences(of: "\"cash\":\"1130.00\"", with: "\"cash\":\"113.00\"")
+        #expect(forged != detail)
+        let path = v.replica.path
+        try v.replica.close()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [path, "UPDATE events SET amount = 11300, detail = '\(forged.replacingOccurrences(of: "'", with: "''"))', hash = '\(Handover.hash(of: forged))' WHERE id = '\(d.event)'"]
+        try p.run()
+        p.waitUntilExit()
+        let reopened = try VanBook.joined(try Replica.open(at: path, options: .quiet(wallClock: v.clock)), clock: v.clock)
+        checks = try #require(try reopened.receipt(F.t1, verify: true).checks)
+        let byName = Dictionary(uniqueKeysWithValues: checks.map { ($0.check, $0) })
+        #expect(byName["device signature"]?.ok == false)
+        #expect(byName["device signature"]?.detail.contains("changed after it was signed") == true)
+    }
+
     @Test func aTicketChangedAfterTheHandoverFailsTheTicketCheck() throws {
         let v = try VanFixture()
         try v.deliverT1()

@@ -22,8 +22,10 @@ public struct Receipt: Sendable, Codable, Equatable {
 
 extension VanBook {
     /// The receipt of a ticket's delivery; with `verify`, every binding is checked again: the
-    /// entry's hash, its amounts, the ticket's content now, and the signature image.
-    public func receipt(_ ticket: String, verify: Bool) throws -> Receipt {
+    /// entry's hash, its amounts, the ticket's content now, the signature image, and the
+    /// device's Ed25519 signature of the entry (against `publicKey`, hex: the delivering
+    /// device's registered key; by default this device's own).
+    public func receipt(_ ticket: String, verify: Bool, publicKey: String? = nil) throws -> Receipt {
         let t = try ticketRow(ticket)
         let ledger = try ticketLedger(ticket)
         guard let d = ledger.active(.deliver, ticket: ticket).first else {
@@ -62,6 +64,21 @@ extension VanBook {
             checks.append(.init(check: "signature", ok: ok, detail: ok ? "signature image held, \(image.count) bytes, hash matches" : "the stored signature image does not match its hash"))
         } else {
             checks.append(.init(check: "signature", ok: false, detail: "the signature image \(handover.signature.prefix(16))… is not held on this device; sync to fetch it"))
+        }
+        // The entry itself, against the device's key: offline, nothing but the row and the key.
+        if let row = try replica.row("events", key: d.id) {
+            let key = try publicKey ?? (d.device == device ? replica.setting(DeviceKey.publicSetting) : nil)
+            if let sig = row["sig"].text, let key {
+                let ok = SignedEvent.verify(SignedEvent.bytes(id: d.id, SignedEvent.values(of: row)), sig: sig, publicKey: key)
+                checks.append(.init(check: "device signature", ok: ok,
+                                    detail: ok ? "entry \(d.id) is signed by \(d.device)'s key \(key.prefix(16))…, entry \(row["chain"].integer ?? 0) of its chain"
+                                        : "entry \(d.id) does not match \(d.device)'s signature: it was changed after it was signed"))
+            } else if row["sig"].isNull {
+                // Entries recorded before devices had keys carry no signature and are not checked.
+                if key != nil { checks.append(.init(check: "device signature", ok: false, detail: "entry \(d.id) carries no signature")) }
+            } else {
+                checks.append(.init(check: "device signature", ok: false, detail: "the public key of \(d.device) is not known here; give it with --public-key HEX"))
+            }
         }
         receipt.checks = checks
         return receipt

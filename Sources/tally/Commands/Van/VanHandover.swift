@@ -111,12 +111,14 @@ struct VanReceipt: TallyCommand {
         discussion: "With --verify the exit status is 0 only when every check passes.")
     @Argument(help: "The ticket.")
     var ticket: String
-    @Flag(help: "Check the handover hash, the amounts, the ticket's content and the signature image.")
+    @Flag(help: "Check the handover hash, the amounts, the ticket's content, the signature image and the device's signature of the entry.")
     var verify = false
+    @Option(help: "The delivering device's public key (hex), when it is not this device (`tally depot devices --json` lists them).")
+    var publicKey: String?
     @OptionGroup var van: VanOptions
 
     func execute() throws {
-        let r = try van.book().receipt(ticket, verify: verify)
+        let r = try van.book().receipt(ticket, verify: verify, publicKey: publicKey)
         if van.json {
             try Console.json(r)
         } else {

@@ -65,6 +65,13 @@ public struct SyncClient: Sendable {
 
     /// Creates a replica bound to a depot: asks the depot for the schema, creates the file,
     /// registers its site id under the credential.
+    /// Stores the credential the depot issued when it rotated this device's (`tally depot
+    /// rotate`); the replica, site and key stay. Refused for a replica that never joined.
+    public static func replaceCredential(_ token: String, in replica: Replica) throws(SyncError) {
+        guard try local({ try replica.setting(SyncSettings.credential) }) != nil else { throw .notJoined(replica.path) }
+        try local { try replica.setSettings([SyncSettings.credential: token]) }
+    }
+
     /// How many of its latest entries a device checks against their signatures at each sync.
     static let selfCheckEntries = 2_000
 

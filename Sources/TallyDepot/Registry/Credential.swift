@@ -1,11 +1,14 @@
 import Crypto
 
-/// A device credential: a 10-character id and a 32-character secret, letters and digits only
-/// (safe to paste into a shell or read over the phone). The depot stores only the secret's
-/// SHA-256.
+/// A device credential: a 10-character id and a 44-character secret (256 bits from the system's
+/// secure random source), letters and digits only (safe to paste into a shell). The depot
+/// stores only the secret's SHA-256. Credentials issued before carry 32-character secrets and
+/// are still accepted.
 public struct Credential: Sendable, Equatable {
     public static let idLength = 10
-    public static let secretLength = 32
+    public static let secretLength = 44
+    /// Secrets of credentials issued before 256-bit secrets.
+    static let legacySecretLength = 32
     static let idAlphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
     static let secretAlphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
 
@@ -24,9 +27,9 @@ public struct Credential: Sendable, Equatable {
     /// Splits a pasted token; nil when it cannot be one.
     public init?(token: String) {
         let t = token.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard t.count == Self.idLength + Self.secretLength, t.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+        guard t.count == Self.idLength + Self.secretLength || t.count == Self.idLength + Self.legacySecretLength, t.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
         id = String(t.prefix(Self.idLength))
-        secret = String(t.suffix(Self.secretLength))
+        secret = String(t.dropFirst(Self.idLength))
     }
 
     init(id: String, secret: String) {

@@ -77,6 +77,23 @@ public final class DeviceRegistry: Sendable {
         }
     }
 
+    /// Issues a device a new credential: the old one is refused from now on; the device keeps
+    /// its replica, site and signing key (give it the new token with `tally credential`).
+    public func rotate(name: String) throws -> Credential {
+        let credential = Credential.generate()
+        let at = now
+        try queue.write { db in
+            guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT revoked_at FROM devices WHERE name = ?", arguments: [name]) else {
+                throw DepotError.refused("no device named '\(name)' is enrolled; `tally depot devices` lists them")
+            }
+            if (row[0] as String?) != nil { throw DepotError.refused("'\(name)' is revoked; enroll the device anew instead") }
+            try db.execute(sql: "UPDATE devices SET id = ?, secret_hash = ? WHERE name = ?",
+                           arguments: [credential.id, Data(Credential.hash(credential.secret)), name])
+            try Self.audit(db, at, name, "rotate", "new credential \(credential.id)…; the old one is refused")
+        }
+        return credential
+    }
+
     public func devices() throws -> [DeviceRecord] {
         try queue.read { db in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM devices ORDER BY name").map(Self.record) }
     }
@@ -102,11 +119,10 @@ public final class DeviceRegistry: Sendable {
         return device
     }
 
-    /// Binds the device to its replica's site id; joining again with the same site is a no-op.
-    /// With `allowRebind` (the old replica never pushed anything: a join that died half-way),
-    /// a new site replaces the old one.
     /// Binds a device's credential to the replica it joined with, and registers the public key
-    /// its entries are verified with (kept when the same replica joins again).
+    /// its entries are verified with (kept when the same replica joins again). Joining again
+    /// with the same site is a no-op. With `allowRebind` (the old replica never pushed
+    /// anything: a join that died half-way), a new site replaces the old one.
     public func bind(device: String, site: String, allowRebind: Bool = false, publicKey: String? = nil) throws(WireError) {
         do {
             try queue.write { db in

@@ -8,7 +8,7 @@ struct DepotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "depot",
         abstract: "Run the depot: enroll devices, serve sync, keep the audit log.",
-        subcommands: [DepotInit.self, DepotImportManifest.self, DepotSampleManifest.self, DepotBackupCommand.self, DepotRestoreCommand.self, DepotEnroll.self, DepotCalendar.self, DepotRevoke.self, DepotDevices.self, DepotAudit.self, DepotServe.self])
+        subcommands: [DepotInit.self, DepotImportManifest.self, DepotSampleManifest.self, DepotBackupCommand.self, DepotRestoreCommand.self, DepotEnroll.self, DepotCalendar.self, DepotRevoke.self, DepotRotate.self, DepotDevices.self, DepotAudit.self, DepotServe.self])
 }
 
 struct DataOption: ParsableArguments {
@@ -71,6 +71,26 @@ struct DepotRevoke: TallyCommand {
     func execute() throws {
         try data.folder.registry(clock: SystemWallClock()).revoke(name: name)
         Console.out("revoked \(name): its next sync is refused. Its changes already at the depot are kept.")
+    }
+}
+
+struct DepotRotate: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate", abstract: "Issue a device a new credential; the old one is refused at once.",
+        discussion: "The device keeps its replica, its site and its signing key: give it the new credential with `tally credential TOKEN --replica PATH`.")
+    @Argument(help: "The device's name.")
+    var name: String
+    @OptionGroup var data: DataOption
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        let c = try data.folder.registry(clock: SystemWallClock()).rotate(name: name)
+        if json { try Console.json(["device": name, "credential": c.token]); return }
+        Console.out("""
+            new credential for \(name): \(c.token)
+            This is the only time it is shown; the old one is refused from now on. On the device: tally credential \(c.token) --replica PATH
+            """)
     }
 }
 

@@ -78,3 +78,26 @@ enum ByteCount {
         n < 1024 ? "\(n) B" : n < 1024 * 1024 ? String(format: "%.1f KB", Double(n) / 1024) : String(format: "%.1f MB", Double(n) / 1_048_576)
     }
 }
+
+/// Gives a joined device the new credential the depot issued (`tally depot rotate`).
+struct CredentialCommand: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "credential", abstract: "Store a new credential on a joined device (after `tally depot rotate`).",
+        discussion: "The replica, its site and its signing key stay as they are; the next `tally sync` uses the new credential.")
+    @Argument(help: "The new credential.")
+    var token: String
+    @OptionGroup var replica: ReplicaPathOption
+
+    func execute() throws {
+        let t = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard t.count >= 42, t.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw ValidationError("'\(token)' is not a credential; paste the whole line `tally depot rotate` printed")
+        }
+        do {
+            try SyncClient.replaceCredential(t, in: try Replica.open(at: replica.path, options: .cli()))
+        } catch let e as SyncError {
+            throw ValidationError(e.description)
+        }
+        Console.out("stored the new credential in \(replica.path); run `tally sync` to use it")
+    }
+}

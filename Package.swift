@@ -107,6 +107,14 @@ let package = Package(
             dependencies: ["TallyReplica", "TallyRoutes", "TallyReconcile"],
             path: "Tools/reconcile-bench",
             swiftSettings: strict),
+        // libFuzzer targets: built only by Tools/fuzz.sh with -sanitize=fuzzer (libFuzzer
+        // supplies main), never by the normal build.
+        .executableTarget(
+            name: "tally-fuzz",
+            dependencies: ["TallyReplica", "TallyProtocol", "TallyRoutes", "TallyReconcile"],
+            path: "Tools/fuzz",
+            exclude: ["corpus"],
+            swiftSettings: strict),
         .executableTarget(
             name: "tally-crash-writer",
             dependencies: ["TallyReplica"],

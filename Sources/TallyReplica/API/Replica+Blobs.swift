@@ -67,34 +67,11 @@ public enum BlobHash {
     /// SHA-256 of bytes in lowercase hex: how rows name blobs.
     public static func sha256Hex(_ bytes: [UInt8]) -> String { hex(sha256(bytes)) }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-            for (i, b) in bytes.enumerated() {
-                out[2 * i] = digits[Int(b >> 4)]
-                out[2 * i + 1] = digits[Int(b & 0x0F)]
-            }
-            return bytes.count * 2
-        }
-    }
+    public static func hex(_ bytes: [UInt8]) -> String { Hex.string(bytes) }
 
+    /// The 32 bytes of a SHA-256 written in hex; nil for anything else.
     public static func bytes(_ hex: String) -> [UInt8]? {
-        let u = Array(hex.utf8)
-        guard u.count == 64 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: c - 48
-            case 97...102: c - 87
-            case 65...70: c - 55
-            default: nil
-            }
-        }
-        var out = [UInt8](repeating: 0, count: 32)
-        for i in 0..<32 {
-            guard let hi = nibble(u[2 * i]), let lo = nibble(u[2 * i + 1]) else { return nil }
-            out[i] = hi << 4 | lo
-        }
-        return out
+        hex.utf8.count == 64 ? Hex.bytes(hex) : nil
     }
 }
 
@@ -107,5 +84,41 @@ extension Replica {
                 (mark: $0[0], hash: BlobHash.hex(Array($0[1] as Data)), size: $0[2])
             }
         }
+    }
+}
+
+/// Lowercase hex of bytes, and back (either case accepted).
+public enum Hex {
+    public static func string(_ bytes: [UInt8]) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (i, b) in bytes.enumerated() {
+                out[2 * i] = digits[Int(b >> 4)]
+                out[2 * i + 1] = digits[Int(b & 0x0F)]
+            }
+            return bytes.count * 2
+        }
+    }
+
+    public static func string(_ data: some Sequence<UInt8>) -> String { string(Array(data)) }
+
+    /// The bytes of a hex string; nil when its length is odd or a character is not a hex digit.
+    public static func bytes(_ hex: String) -> [UInt8]? {
+        let u = Array(hex.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: c - 48
+            case 97...102: c - 87
+            case 65...70: c - 55
+            default: nil
+            }
+        }
+        var out = [UInt8](repeating: 0, count: u.count / 2)
+        for i in 0..<out.count {
+            guard let hi = nibble(u[2 * i]), let lo = nibble(u[2 * i + 1]) else { return nil }
+            out[i] = hi << 4 | lo
+        }
+        return out
     }
 }

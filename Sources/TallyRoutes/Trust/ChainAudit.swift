@@ -54,17 +54,21 @@ public struct ChainAudit: Sendable, Codable, Equatable {
     /// device's latest entries (a device's own check before a sync).
     public static func run(_ replica: Replica, keys: [String: String], device only: String? = nil,
                            lastEntries: Int? = nil) throws -> ChainAudit {
-        var rowsByDevice: [String: [Row]] = [:]
+        // One device at a time, through a local index: memory holds one device's entries, not
+        // the depot's whole ledger.
+        try replica.ensureIndexes([("events", ["device", "chain"])])
+        var devices: [String] = []
         if let only {
-            rowsByDevice[only] = try replica.rows("events", where: "device", is: .text(only))
+            devices = [only]
         } else {
-            for row in try replica.rows("events") where row.isLive {
-                rowsByDevice[row["device"].text ?? "", default: []].append(row)
+            try replica.select("SELECT DISTINCT device FROM events WHERE tally_cl % 2 = 1 AND device IS NOT NULL ORDER BY device") { r in
+                devices.append(r[0].text ?? "")
             }
         }
         var results: [DeviceResult] = []
         var findings: [Finding] = []
-        for (device, all) in rowsByDevice.sorted(by: { $0.key < $1.key }) {
+        for device in devices {
+            let all = try replica.rows("events", where: "device", is: .text(device))
             var rows = all.filter { $0["chain"].integer != nil }.sorted { ($0["chain"].integer ?? 0, $0.key) < ($1["chain"].integer ?? 0, $1.key) }
             let legacy = all.count - rows.count
             if let lastEntries, rows.count > lastEntries { rows = Array(rows.suffix(lastEntries)) }

@@ -17,16 +17,21 @@ public struct DepotServer: Sendable {
     /// it a request is answered at once with `503 busy` and `Retry-After`, without reading
     /// its body, instead of queueing until the device's request times out and it sends again.
     public let maxInFlight: Int
+    /// Seconds a connection may send nothing (between requests, or in the middle of one) before
+    /// the depot closes it: a client that stalls mid-body cannot hold a sync slot for long.
+    public let idleTimeout: Int
     let logger: Logger
 
     public static let defaultMaxInFlight = 64
+    public static let defaultIdleTimeout = 30
 
     public init(service: DepotService, host: String = "127.0.0.1", port: Int = 8080,
-                maxInFlight: Int = DepotServer.defaultMaxInFlight, logger: Logger) {
+                maxInFlight: Int = DepotServer.defaultMaxInFlight, idleTimeout: Int = DepotServer.defaultIdleTimeout, logger: Logger) {
         self.service = service
         self.host = host
         self.port = port
         self.maxInFlight = max(1, maxInFlight)
+        self.idleTimeout = max(1, idleTimeout)
         self.logger = logger
     }
 
@@ -63,6 +68,7 @@ public struct DepotServer: Sendable {
         }
         let app = Application(
             responder: responder,
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeout)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "tally-depot", reuseAddress: true),
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? 0)

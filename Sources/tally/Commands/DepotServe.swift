@@ -18,6 +18,8 @@ struct DepotServe: AsyncParsableCommand {
     var port = 8080
     @Option(help: "Sync requests taken at once (running or waiting); more are answered 503 busy with Retry-After.")
     var maxInFlight = DepotServer.defaultMaxInFlight
+    @Option(help: "Seconds a connection may send nothing, mid-request included, before the depot closes it.")
+    var idleTimeout = DepotServer.defaultIdleTimeout
 
     func run() async throws {
         do {
@@ -28,7 +30,7 @@ struct DepotServe: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["TALLY_LOG"] ?? "") ?? .info
             let service = DepotService(replica: replica, registry: registry, scope: ColumnScopePolicy(schema: replica.schema),
                                        clock: clock, logger: logger, version: Tally.version)
-            let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, logger: logger)
+            let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, idleTimeout: idleTimeout, logger: logger)
             let host = self.host
             try await server.run { port in
                 Console.out("depot listening on http://\(host):\(port) (data \(data.data)); stop with Ctrl-C")

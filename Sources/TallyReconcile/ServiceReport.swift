@@ -96,7 +96,8 @@ public struct ServiceReport: Sendable, Codable, Equatable {
         let today = IsoTime.date(ofMilliseconds: now)
 
         // Complaints opened in the period.
-        let complaints = try ComplaintBook.views(in: replica, now: now).filter { inPeriod($0.complaint.day) }
+        let stepsBySubject = try ServiceLedger.stepsBySubject(replica)  // one pass serves complaints and requests
+        let complaints = try ComplaintBook.views(in: replica, now: now, steps: stepsBySubject).filter { inPeriod($0.complaint.day) }
         var byStage: [String: Int] = [:], byDepartment: [String: Int] = [:]
         var overdue: [Overdue] = []
         var days: [Double] = [], hours: [Double] = []
@@ -116,9 +117,8 @@ public struct ServiceReport: Sendable, Codable, Equatable {
         }
 
         // Requests taken in the period, and the satisfaction their owners recorded.
-        let calendarSteps = try stepsBySubject(replica)
         let requests = try replica.rows("requests").filter { $0.isLive && inPeriod($0["day"].text ?? "") }
-            .map { RequestView(row: $0, steps: calendarSteps[$0.key] ?? [], today: today) }
+            .map { RequestView(row: $0, steps: stepsBySubject[$0.key] ?? [], today: today) }
         var modes: [Mode] = []
         for mode in RequestMode.allCases {
             let list = requests.filter { $0.mode == mode }
@@ -200,16 +200,6 @@ public struct ServiceReport: Sendable, Codable, Equatable {
             replies: Replies(replied: days.count, inTime: inTime, medianWorkingDays: median(days), medianHours: median(hours).map { ($0 * 10).rounded() / 10 }),
             windows: finish(windows), drivers: finish(drivers), modes: modes,
             owners: owners.values.sorted { $0.device < $1.device })
-    }
-
-    static func stepsBySubject(_ replica: Replica) throws -> [String: [ServiceStep]] {
-        var out: [String: [ServiceStep]] = [:]
-        for row in try replica.rows("service_steps") where row.isLive {
-            let s = ServiceStep(row)
-            out[s.subject, default: []].append(s)
-        }
-        for k in out.keys { out[k]?.sort { ($0.at, $0.id) < ($1.at, $1.id) } }
-        return out
     }
 
     static func median(_ values: [Double]) -> Double? {

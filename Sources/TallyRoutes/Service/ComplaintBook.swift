@@ -40,13 +40,11 @@ public struct ComplaintBook: Sendable {
 
     /// Every complaint this replica holds, oldest first. Works on any replica, the depot's
     /// included (no device needed): what `tally complaint list --data` and reports read.
-    public static func views(in replica: Replica, now: UInt64) throws -> [ComplaintView] {
+    /// `steps`: the ledger already read by subject (`ServiceLedger.stepsBySubject`), when the
+    /// caller needs it too.
+    public static func views(in replica: Replica, now: UInt64, steps: [String: [ServiceStep]]? = nil) throws -> [ComplaintView] {
         let calendar = try WorkCalendar.load(replica)
-        var steps: [String: [ServiceStep]] = [:]
-        for row in try replica.rows("service_steps") where row.isLive {
-            let s = ServiceStep(row)
-            steps[s.subject, default: []].append(s)
-        }
+        let steps = try steps ?? ServiceLedger.stepsBySubject(replica)
         return try replica.rows("complaints").filter(\.isLive).map(Complaint.init)
             .map { ComplaintView(complaint: $0, steps: steps[$0.id] ?? [], calendar: calendar, now: now) }
             .sorted { (ComplaintView.ms($0.openedAt), $0.id) < (ComplaintView.ms($1.openedAt), $1.id) }

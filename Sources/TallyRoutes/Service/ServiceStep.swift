@@ -92,6 +92,18 @@ public enum ServiceLedger {
         try replica.rows("service_steps", where: "subject", is: .text(subject)).map(ServiceStep.init).sorted { ($0.at, $0.id) < ($1.at, $1.id) }
     }
 
+    /// Every step of every subject, in time order per subject, in one pass over the ledger:
+    /// what a list or report of many requests or complaints reads instead of one query each.
+    public static func stepsBySubject(_ replica: Replica) throws -> [String: [ServiceStep]] {
+        var out: [String: [ServiceStep]] = [:]
+        for row in try replica.rows("service_steps") where row.isLive {
+            let s = ServiceStep(row)
+            out[s.subject, default: []].append(s)
+        }
+        for k in out.keys { out[k]?.sort { ($0.at, $0.id) < ($1.at, $1.id) } }
+        return out
+    }
+
     /// Local indexes the service commands read by (not replicated).
     public static func prepareIndexes(_ replica: Replica) throws {
         try replica.ensureIndexes([("service_steps", ["subject"]), ("requests", ["day"]), ("complaints", ["day"])])

@@ -94,7 +94,8 @@ extension WindowBook {
         let ledger = try dayLedger(day)
         let cash = CashPosition(ledger, device: device)
         let all = try replica.rows("requests").filter(\.isLive)
-        let views = try all.map { RequestView(row: $0, steps: try ServiceLedger.steps(replica, of: $0.key), today: day) }
+        let steps = try ServiceLedger.stepsBySubject(replica)
+        let views = all.map { RequestView(row: $0, steps: steps[$0.key] ?? [], today: day) }
         let mine = views.filter { $0.ownerDevice == device }
         let todays = mine.filter { $0.day == day }
         var finished: [String: Int] = [:]

@@ -140,8 +140,9 @@ public struct WindowBook: Sendable {
     /// still open from earlier days always (they are someone's to finish).
     public func requests(all: Bool = false) throws -> [RequestView] {
         let day = today
+        let steps = try ServiceLedger.stepsBySubject(replica)
         return try replica.rows("requests").filter(\.isLive).compactMap { row -> RequestView? in
-            let v = RequestView(row: row, steps: try ServiceLedger.steps(replica, of: row.key), today: day)
+            let v = RequestView(row: row, steps: steps[row.key] ?? [], today: day)
             let unfinished = v.state == .open || v.state == .ready || v.state == .waiting
             return all || v.day == day || unfinished ? v : nil
         }.sorted { ($0.day, $0.takenAt, $0.id) < ($1.day, $1.takenAt, $1.id) }

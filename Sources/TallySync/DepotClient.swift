@@ -1,30 +1,34 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOSSL
 import TallyProtocol
 import TallyReplica
 
 /// Requests to a depot: JSON bodies compressed with zlib, the credential as a bearer token,
-/// the device's clock in a header so the depot can measure skew.
+/// the device's clock in a header so the depot can measure skew; over HTTPS verified as
+/// `DepotTrust` says, or plain HTTP on loopback.
 struct DepotClient: Sendable {
     let base: URL
     let credential: String
     let clock: any WallClock
-    let session: URLSession
+    let http: HTTPClient
     /// Own changes still unsynced, for the "unreachable" message.
     let pending: @Sendable () -> Int
 
-    init(base: URL, credential: String, clock: any WallClock, pending: @escaping @Sendable () -> Int) {
+    /// Refuses, before anything is sent, a URL the trust does not allow.
+    init(base: URL, credential: String, clock: any WallClock, trust: DepotTrust,
+         pending: @escaping @Sendable () -> Int) throws(SyncError) {
+        try trust.check(base)
         self.base = base
         self.credential = credential
         self.clock = clock
         self.pending = pending
-        let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = 30
-        config.timeoutIntervalForResource = 300
-        session = URLSession(configuration: config)
+        http = try DepotHTTPClients.client(for: trust)
     }
+
+    /// The longest a single request may take, body included (a first sync's snapshot).
+    static let requestTimeout: TimeAmount = .seconds(300)
 
     /// Bytes sent and received, for the summary line.
     final class Meter: @unchecked Sendable {  // safe: one sync at a time mutates it, from one task
@@ -87,43 +91,59 @@ struct DepotClient: Sendable {
 
     private func sendOnce(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, compressed: Bool,
                           meter: Meter) async throws(SyncError) -> Outcome {
-        var req = URLRequest(url: base.appendingPathComponent(String(path.dropFirst())))
-        req.httpMethod = method
-        req.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization")
-        req.setValue(String(clock.nowMilliseconds()), forHTTPHeaderField: "Tally-Clock")
-        req.setValue("deflate", forHTTPHeaderField: "Accept-Encoding")
-        if let contentType { req.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        if compressed { req.setValue("deflate", forHTTPHeaderField: "Content-Encoding") }
-        if let body { req.httpBody = Data(body) }
-        let data: Data, response: URLResponse
+        var req = HTTPClientRequest(url: base.appendingPathComponent(String(path.dropFirst())).absoluteString)
+        req.method = .init(rawValue: method)
+        req.headers.add(name: "Authorization", value: "Bearer \(credential)")
+        req.headers.add(name: "Tally-Clock", value: String(clock.nowMilliseconds()))
+        req.headers.add(name: "Accept-Encoding", value: "deflate")
+        if let contentType { req.headers.add(name: "Content-Type", value: contentType) }
+        if compressed { req.headers.add(name: "Content-Encoding", value: "deflate") }
+        if let body { req.body = .bytes(ByteBuffer(bytes: body)) }
+        let status: Int, retryAfter: String?, bytes: [UInt8]
         do {
-            (data, response) = try await session.data(for: req)
+            let response = try await http.execute(req, timeout: Self.requestTimeout)
+            status = Int(response.status.code)
+            retryAfter = response.headers.first(name: "Retry-After")
+            bytes = Array(buffer: try await response.body.collect(upTo: WireLimits.maxSnapshot))
         } catch {
+            if let reason = Self.certificateProblem(error) {
+                throw .certificate(url: base.absoluteString, reason: reason)
+            }
             throw .unreachable(url: base.absoluteString, pending: pending(), reason: "\(error)")
         }
         meter.sent += body?.count ?? 0
-        meter.received += data.count
-        guard let http = response as? HTTPURLResponse else { throw .protocolViolation("not an HTTP answer") }
-        let bytes = Array(data)
-        if http.statusCode == 503, let after = http.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init) {
+        meter.received += bytes.count
+        if status == 503, let after = retryAfter.flatMap(Double.init) {
             let e = WireCodec.decodeError(Self.inflateIfNeeded(bytes), status: 503)
             return .busy(retryAfter: after, message: e?.message ?? "HTTP 503")
         }
-        guard (200..<300).contains(http.statusCode) else {
+        guard (200..<300).contains(status) else {
             let bytes = Self.inflateIfNeeded(bytes)
-            guard let e = WireCodec.decodeError(bytes, status: http.statusCode) else {
-                if http.statusCode >= 500 || http.statusCode == 404 {
-                    throw .unreachable(url: base.absoluteString, pending: pending(), reason: "HTTP \(http.statusCode)")
+            guard let e = WireCodec.decodeError(bytes, status: status) else {
+                if status >= 500 || status == 404 {
+                    throw .unreachable(url: base.absoluteString, pending: pending(), reason: "HTTP \(status)")
                 }
-                throw .protocolViolation("HTTP \(http.statusCode) without an error body")
+                throw .protocolViolation("HTTP \(status) without an error body")
             }
-            if http.statusCode == 401 { throw .credentialRefused(e) }
-            if e.code == "storage" || http.statusCode >= 500 {
+            if status == 401 { throw .credentialRefused(e) }
+            if e.code == "storage" || status >= 500 {
                 throw .unreachable(url: base.absoluteString, pending: pending(), reason: e.message)
             }
             throw .refused(e)
         }
         return .done(bytes)
+    }
+
+    /// A TLS handshake refused for the depot's certificate, in words; nil for other failures
+    /// (the depot down, the line cut), which are only "unreachable". BoringSSL does not say
+    /// which check failed, so the words name the three a person can check.
+    static func certificateProblem(_ error: any Error) -> String? {
+        let text = String(reflecting: error)
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("failedToValidateHostname") {
+            return "not signed by the CA this device trusts, made for another name, or expired"
+        }
+        if let ssl = error as? NIOSSLError, case .handshakeFailed = ssl { return "the TLS handshake failed: \(ssl)" }
+        return nil
     }
 
     /// Bodies come zlib-compressed unless the HTTP stack already inflated them: JSON starts

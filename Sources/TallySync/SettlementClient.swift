@@ -8,8 +8,8 @@ import TallyReplica
 public struct SettlementClient: Sendable {
     let client: DepotClient
 
-    public init(url: URL, credential: String, clock: any WallClock = SystemWallClock()) {
-        client = DepotClient(base: url, credential: credential, clock: clock, pending: { 0 })
+    public init(url: URL, credential: String, trust: DepotTrust = DepotTrust(), clock: any WallClock = SystemWallClock()) throws(SyncError) {
+        client = try DepotClient(base: url, credential: credential, clock: clock, trust: trust, pending: { 0 })
     }
 
     public func reconcile(date: String, route: String? = nil) async throws(SyncError) -> Reconciliation {

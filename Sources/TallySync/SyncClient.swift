@@ -57,7 +57,8 @@ public struct SyncClient: Sendable {
         self.logger = logger
         self.pageSize = pageSize
         let r = replica
-        client = DepotClient(base: url, credential: credential, clock: clock, pending: {
+        let trust = try Self.local { try SyncSettings.trust(replica) }
+        client = try DepotClient(base: url, credential: credential, clock: clock, trust: trust, pending: {
             let ack = (try? r.setting(SyncSettings.ack)).flatMap { $0 }.flatMap(UInt64.init) ?? 0
             return (try? r.ownChangeCount(after: ack)) ?? 0
         })
@@ -72,15 +73,29 @@ public struct SyncClient: Sendable {
         try local { try replica.setSettings([SyncSettings.credential: token]) }
     }
 
+    /// Stores how a joined device trusts its depot from now on (and its new URL, if given),
+    /// checking the URL against that trust first. The replica and its unsynced changes stay.
+    public static func replaceTrust(_ trust: DepotTrust, url: URL?, in replica: Replica) throws(SyncError) {
+        guard let current = try local({ try replica.setting(SyncSettings.url) }).flatMap(URL.init(string:)) else { throw .notJoined(replica.path) }
+        let target = url ?? current
+        try trust.check(target)
+        try local {
+            try replica.setSettings([SyncSettings.url: target.absoluteString, SyncSettings.depotCA: trust.caPEM,
+                                     SyncSettings.allowPlainHTTP: trust.allowPlainHTTP ? "1" : nil])
+        }
+    }
+
     /// How many of its latest entries a device checks against their signatures at each sync.
     static let selfCheckEntries = 2_000
 
-    public static func join(url: URL, credential: String, replicaPath: String, options: ReplicaOptions) async throws(SyncError) -> JoinSummary {
+    /// `trust` says how the depot's certificate is verified and is kept for every later sync.
+    public static func join(url: URL, credential: String, replicaPath: String, options: ReplicaOptions,
+                            trust: DepotTrust = DepotTrust()) async throws(SyncError) -> JoinSummary {
         if FileManager.default.fileExists(atPath: replicaPath) {
             throw .local(.alreadyExists(path: replicaPath))
         }
         let site = SiteID.random()
-        let client = DepotClient(base: url, credential: credential, clock: options.wallClock, pending: { 0 })
+        let client = try DepotClient(base: url, credential: credential, clock: options.wallClock, trust: trust, pending: { 0 })
         // The device's signing key: made here, never sent; its public half is registered.
         let key = DeviceKey.generate()
         let answer = try await client.post("/v1/join", JoinRequest(site: site, publicKey: key.publicKey), as: JoinResponse.self, meter: .init())
@@ -100,7 +115,8 @@ public struct SyncClient: Sendable {
             }
             try replica.setSettings([SyncSettings.url: url.absoluteString, SyncSettings.credential: credential,
                                      SyncSettings.device: answer.device, SyncSettings.role: answer.role,
-                                     SyncSettings.scope: answer.route])
+                                     SyncSettings.scope: answer.route, SyncSettings.depotCA: trust.caPEM,
+                                     SyncSettings.allowPlainHTTP: trust.allowPlainHTTP ? "1" : nil])
             try key.store(in: replica)
             try replica.checkpoint()
             try replica.close()

@@ -19,6 +19,12 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     /// Entries in this device's file no longer match their signatures: someone edited the
     /// file. The depot holds the signed originals and was told.
     case altered([String])
+    /// The connection was not set up as trust requires (plain HTTP off this machine, an
+    /// unreadable CA file): nothing was sent.
+    case untrustedSetup(String)
+    /// The depot's certificate did not verify: not signed by the CA this device trusts, for
+    /// another name, or expired. Nothing was sent; someone may be in the middle.
+    case certificate(url: String, reason: String)
 
     public var description: String {
         switch self {
@@ -31,6 +37,10 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         case .notJoined(let path): "\(path) is not joined to a depot; run `tally join URL --credential TOKEN --replica \(path)` first"
         case .protocolViolation(let s): "the depot's answer was not understood (\(s)); check the URL points at a Tally depot"
         case .local(let e): e.description
+        case .untrustedSetup(let s): s
+        case .certificate(let url, let reason):
+            "the depot at \(url) showed a certificate this device does not trust (\(reason)); nothing was sent. "
+                + "If the depot made its own certificate, join with --ca FILE (its ca.pem from the depot staff); otherwise someone may be between this device and the depot"
         case .altered(let details):
             "this device's file was edited after entries were signed, and the depot was told: \(details.joined(separator: "; ")). The depot keeps the signed originals; hand the device to the depot staff"
         }

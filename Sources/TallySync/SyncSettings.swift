@@ -15,6 +15,14 @@ struct SyncSettings {
     /// Blobs up to this mark have been offered to the depot.
     static let blobMark = "sync.blob_mark"
     static let lastSync = "sync.last"
+    /// PEM of the CA the depot's certificate must chain to (`tally join --ca`).
+    static let depotCA = "sync.depot_ca"
+    /// "1" when plain HTTP to a non-loopback depot was allowed at join.
+    static let allowPlainHTTP = "sync.allow_plain_http"
+
+    static func trust(_ replica: Replica) throws(ReplicaError) -> DepotTrust {
+        DepotTrust(caPEM: try replica.setting(depotCA), allowPlainHTTP: try replica.setting(allowPlainHTTP) == "1")
+    }
 
     static func cursor(_ replica: Replica) throws(ReplicaError) -> VersionVector {
         guard let json = try replica.setting(cursor) else { return VersionVector() }

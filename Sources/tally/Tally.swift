@@ -16,7 +16,7 @@ struct Tally: AsyncParsableCommand {
             Set TALLY_LOG=debug|info|notice|warning to see the engine's log on stderr.
             """,
         version: "tally \(version) (replica format 1)",
-        subcommands: [DemoCommand.self, JoinCommand.self, SyncCommand.self, CredentialCommand.self, VanCommand.self, WindowCommand.self, ComplaintCommand.self, ReasonsCommand.self, AuditCommand.self, DepotCommand.self, ReconcileCommand.self, SettleCommand.self, ReportCommand.self, ReplicaCommand.self])
+        subcommands: [DemoCommand.self, JoinCommand.self, SyncCommand.self, CredentialCommand.self, TrustCommand.self, VanCommand.self, WindowCommand.self, ComplaintCommand.self, ReasonsCommand.self, AuditCommand.self, DepotCommand.self, ReconcileCommand.self, SettleCommand.self, ReportCommand.self, ReplicaCommand.self])
 
     static func main() async {
         LoggingSystem.bootstrap { label in

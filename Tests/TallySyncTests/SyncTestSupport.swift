@@ -114,9 +114,10 @@ final class DepotProcess: @unchecked Sendable {  // safe: used by one test at a 
     let scratch: Scratch
     let data: String
     private(set) var port = 0
+    private(set) var scheme = "http"
     private(set) var server: Tool.Running?
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(scheme)://127.0.0.1:\(port)" }
     var replicaPath: String { data + "/depot.sqlite" }
 
     /// `tally depot init` in a fresh folder.
@@ -134,9 +135,11 @@ final class DepotProcess: @unchecked Sendable {  // safe: used by one test at a 
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let out = p.stdout
-            if let range = out.range(of: "depot listening on http://127.0.0.1:") {
-                let digits = out[range.upperBound...].prefix { $0.isNumber }
-                if let n = Int(digits), n > 0 { port = n; return }
+            for scheme in ["http", "https"] {
+                if let range = out.range(of: "depot listening on \(scheme)://127.0.0.1:") {
+                    let digits = out[range.upperBound...].prefix { $0.isNumber }
+                    if let n = Int(digits), n > 0 { port = n; self.scheme = scheme; return }
+                }
             }
             guard p.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))

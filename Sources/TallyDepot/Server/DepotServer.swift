@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import HTTPTypes
 import NIOCore
@@ -20,14 +22,19 @@ public struct DepotServer: Sendable {
     /// Seconds a connection may send nothing (between requests, or in the middle of one) before
     /// the depot closes it: a client that stalls mid-body cannot hold a sync slot for long.
     public let idleTimeout: Int
+    /// HTTPS with this certificate and key; nil serves plain HTTP (loopback, or a private line
+    /// the operator allowed).
+    public let tls: DepotTLS?
     let logger: Logger
 
     public static let defaultMaxInFlight = 64
     public static let defaultIdleTimeout = 30
 
     public init(service: DepotService, host: String = "127.0.0.1", port: Int = 8080,
-                maxInFlight: Int = DepotServer.defaultMaxInFlight, idleTimeout: Int = DepotServer.defaultIdleTimeout, logger: Logger) {
+                maxInFlight: Int = DepotServer.defaultMaxInFlight, idleTimeout: Int = DepotServer.defaultIdleTimeout,
+                tls: DepotTLS? = nil, logger: Logger) {
         self.service = service
+        self.tls = tls
         self.host = host
         self.port = port
         self.maxInFlight = max(1, maxInFlight)
@@ -66,9 +73,11 @@ public struct DepotServer: Sendable {
             let res = await Self.offload { service.handle(req) }
             return Self.response(res)
         }
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeout))))
+        let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try $0.configuration()) } ?? http1
         let app = Application(
             responder: responder,
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeout)))),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "tally-depot", reuseAddress: true),
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? 0)

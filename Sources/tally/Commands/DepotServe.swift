@@ -4,6 +4,7 @@ import Logging
 import TallyDepot
 import TallyReplica
 import TallyRoutes
+import TallySync
 
 struct DepotServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +21,21 @@ struct DepotServe: AsyncParsableCommand {
     var maxInFlight = DepotServer.defaultMaxInFlight
     @Option(help: "Seconds a connection may send nothing, mid-request included, before the depot closes it.")
     var idleTimeout = DepotServer.defaultIdleTimeout
+    @Option(help: "Serve HTTPS with this certificate (PEM; `tally depot tls` makes one). Needs --tls-key.")
+    var tlsCert: String?
+    @Option(help: "The private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+    @Flag(help: "Serve plain HTTP on an address other than loopback (only on a line you know is private).")
+    var allowPlainHttp = false
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
+        if tlsCert == nil && !allowPlainHttp && !DepotTrust.isLoopback(host) {
+            throw ValidationError("refusing to serve plain HTTP on \(host): credentials and cash would cross the network unencrypted; "
+                + "make a certificate with `tally depot tls --data DIR --host NAME` and serve with --tls-cert and --tls-key, "
+                + "or add --allow-plain-http if this line is private")
+        }
+    }
 
     func run() async throws {
         do {
@@ -30,10 +46,13 @@ struct DepotServe: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["TALLY_LOG"] ?? "") ?? .info
             let service = DepotService(replica: replica, registry: registry, scope: ColumnScopePolicy(schema: replica.schema),
                                        clock: clock, logger: logger, version: Tally.version)
-            let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, idleTimeout: idleTimeout, logger: logger)
+            let tls = tlsCert.map { DepotTLS(certificatePath: $0, keyPath: tlsKey ?? "") }
+            let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, idleTimeout: idleTimeout,
+                                     tls: tls, logger: logger)
             let host = self.host
+            let scheme = tls == nil ? "http" : "https"
             try await server.run { port in
-                Console.out("depot listening on http://\(host):\(port) (data \(data.data)); stop with Ctrl-C")
+                Console.out("depot listening on \(scheme)://\(host):\(port) (data \(data.data)); stop with Ctrl-C")
             }
             Console.out("depot stopped")
         } catch {

@@ -15,6 +15,7 @@ struct SettlementOptions: ParsableArguments {
     var depot: String?
     @Option(help: "The accountant device's credential (with --depot).")
     var credential: String?
+    @OptionGroup var trust: TrustOptions
 
     func validate() throws {
         guard (data == nil) != (depot == nil) else { throw ValidationError("give either --data DIR (on the depot) or --depot URL --credential TOKEN") }
@@ -27,9 +28,9 @@ struct SettlementOptions: ParsableArguments {
     func remote() throws -> SettlementClient? {
         guard let depot else { return nil }
         guard let url = URL(string: depot), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw ValidationError("'\(depot)' is not a depot URL; write it like http://127.0.0.1:8080")
+            throw ValidationError("'\(depot)' is not a depot URL; write it like https://depot.example:8443")
         }
-        return SettlementClient(url: url, credential: credential ?? "")
+        return try SettlementClient(url: url, credential: credential ?? "", trust: try trust.trust())
     }
 
     func store() throws -> SettlementStore {

@@ -11,24 +11,37 @@ struct ReplicaPathOption: ParsableArguments {
     var path: String { replica ?? ProcessInfo.processInfo.environment["TALLY_REPLICA"] ?? "tally.sqlite" }
 }
 
+/// How this device trusts a depot's HTTPS certificate.
+struct TrustOptions: ParsableArguments {
+    @Option(name: .customLong("ca"), help: "The depot's CA certificate (its tls/ca.pem, from the depot staff) when the depot made its own certificate.")
+    var caFile: String?
+    @Flag(help: "Allow plain http:// to a depot that is not on this machine (only on a line the depot staff say is private).")
+    var allowPlainHttp = false
+
+    func trust() throws -> DepotTrust {
+        DepotTrust(caPEM: try caFile.map { path throws(SyncError) in try DepotTrust.readCA(path) }, allowPlainHTTP: allowPlainHttp)
+    }
+}
+
 struct JoinCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join", abstract: "Create this device's replica, bound to a depot with the credential it enrolled.")
 
-    @Argument(help: "The depot's URL, e.g. http://127.0.0.1:8080")
+    @Argument(help: "The depot's URL, e.g. https://depot.example:8443 (http:// only on this machine unless --allow-plain-http)")
     var url: String
     @Option(help: "The credential `tally depot enroll` printed.")
     var credential: String
     @OptionGroup var replica: ReplicaPathOption
+    @OptionGroup var trust: TrustOptions
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     func run() async throws {
         do {
             guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
-                throw ValidationError("'\(url)' is not a depot URL; write it like http://127.0.0.1:8080")
+                throw ValidationError("'\(url)' is not a depot URL; write it like https://depot.example:8443")
             }
-            let s = try await SyncClient.join(url: u, credential: credential, replicaPath: replica.path, options: .cli())
+            let s = try await SyncClient.join(url: u, credential: credential, replicaPath: replica.path, options: .cli(), trust: try trust.trust())
             if json { try Console.json(s); return }
             Console.out("joined \(url) as \(s.device) (\(s.role)\(s.scope.map { ", \($0)" } ?? "")); replica \(s.replica)\nnext: `tally sync --replica \(s.replica)`")
         } catch {
@@ -99,5 +112,35 @@ struct CredentialCommand: TallyCommand {
             throw ValidationError(e.description)
         }
         Console.out("stored the new credential in \(replica.path); run `tally sync` to use it")
+    }
+}
+
+/// Changes how a joined device trusts its depot (a new depot CA, or a depot moved to HTTPS),
+/// keeping the replica and whatever it has not synced yet.
+struct TrustCommand: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trust", abstract: "Change the depot CA (or plain-HTTP permission) a joined device trusts.",
+        discussion: "For a depot that made a new CA or moved: nothing on the device changes but how it checks the depot. Give --url for a depot at a new address.")
+    @OptionGroup var trust: TrustOptions
+    @Option(help: "The depot's new URL, if it moved (e.g. from http:// to https://).")
+    var url: String?
+    @OptionGroup var replica: ReplicaPathOption
+
+    func execute() throws {
+        guard trust.caFile != nil || trust.allowPlainHttp || url != nil else {
+            throw ValidationError("say what to trust: --ca FILE (the depot's ca.pem), --allow-plain-http, or --url URL")
+        }
+        let newURL = try url.map { text -> URL in
+            guard let u = URL(string: text), u.scheme == "http" || u.scheme == "https", u.host != nil else {
+                throw ValidationError("'\(text)' is not a depot URL; write it like https://depot.example:8443")
+            }
+            return u
+        }
+        do {
+            try SyncClient.replaceTrust(try trust.trust(), url: newURL, in: try Replica.open(at: replica.path, options: .cli()))
+        } catch let e as SyncError {
+            throw ValidationError(e.description)
+        }
+        Console.out("stored how \(replica.path) trusts its depot; run `tally sync` to use it")
     }
 }

@@ -30,15 +30,15 @@ struct DepotServe: AsyncParsableCommand {
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
-        if tlsCert == nil && !allowPlainHttp && !DepotTrust.isLoopback(host) {
-            throw ValidationError("refusing to serve plain HTTP on \(host): credentials and cash would cross the network unencrypted; "
-                + "make a certificate with `tally depot tls --data DIR --host NAME` and serve with --tls-cert and --tls-key, "
-                + "or add --allow-plain-http if this line is private")
-        }
     }
 
     func run() async throws {
         do {
+            if tlsCert == nil && !allowPlainHttp && !DepotTrust.isLoopback(host) {
+                throw DepotError.refused("refusing to serve plain HTTP on \(host): credentials and cash would cross the network unencrypted; "
+                    + "make a certificate with `tally depot tls --data DIR --host NAME` and serve with --tls-cert and --tls-key, "
+                    + "or add --allow-plain-http if this line is private")
+            }
             let clock = SystemWallClock()
             let replica = try data.folder.replica(schema: RouteSchema.current, options: .cli())
             let registry = try data.folder.registry(clock: clock)

@@ -129,6 +129,12 @@ let package = Package(
             path: "Tools/fuzz",
             exclude: ["corpus"],
             swiftSettings: strict),
+        // The fault-injecting simulator (issue 8): devices against a real depot process.
+        .executableTarget(
+            name: "tally-sim",
+            dependencies: ["TallyReplica", "TallyRoutes", "TallySync", .product(name: "Logging", package: "swift-log")],
+            path: "Tools/simulator",
+            swiftSettings: strict),
         .executableTarget(
             name: "tally-crash-writer",
             dependencies: ["TallyReplica"],

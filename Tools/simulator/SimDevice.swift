@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import TallyReplica
+import TallyRoutes
+import TallySync
+
+/// A device's wall clock, off by a fixed amount (a handheld whose clock was never set right).
+struct SkewedClock: WallClock {
+    let offsetMs: Int64
+    func nowMilliseconds() -> UInt64 {
+        UInt64(max(0, Int64(SystemWallClock().nowMilliseconds()) + offsetMs))
+    }
+}
+
+/// One ledger entry as the simulator recorded it when the device's write returned: its own
+/// account, kept apart from anything the code under test stores.
+struct Recorded: Sendable, Equatable {
+    var kind: String
+    var amount: Int64
+    var day: String
+}
+
+/// A simulated van or service window: its own replica file, joined through the proxy, writing
+/// a generated day of signed entries and syncing when it can.
+final class SimDevice: @unchecked Sendable {  // safe: each device is driven by one task at a time
+    enum Role: String, Sendable { case van, window }
+
+    let name: String
+    let role: Role
+    /// The van's route or the window's kind.
+    let scope: String
+    let path: String
+    let skewMs: Int64
+    /// Days (by index) this device stays offline: it works but never syncs.
+    var offlineDays: Range<Int> = 0..<0
+    private(set) var replica: Replica?
+    private(set) var client: SyncClient?
+    /// What this device's writes returned as committed, by entry id.
+    private(set) var recorded: [String: Recorded] = [:]
+    private var serial = 0
+    let options: ReplicaOptions
+
+    init(name: String, role: Role, scope: String, path: String, skewMs: Int64) {
+        self.name = name
+        self.role = role
+        self.scope = scope
+        self.path = path
+        self.skewMs = skewMs
+        options = .quiet(wallClock: SkewedClock(offsetMs: skewMs))
+    }
+
+    static let quiet = Logger(label: "tally.sim", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    func join(url: URL, credential: String) async throws {
+        _ = try await SyncClient.join(url: url, credential: credential, replicaPath: path, options: options)
+        try open()
+    }
+
+    func open() throws {
+        let r = try Replica.open(at: path, options: options)
+        replica = r
+        client = try SyncClient(replica: r, clock: options.wallClock, logger: Self.quiet, pageSize: 2_000)
+    }
+
+    func closeFile() throws {
+        try replica?.close()
+        replica = nil
+        client = nil
+    }
+
+    /// A day's work: deliveries (a van) or fees (a window), one transaction each as at the
+    /// counter, then the day's cash paid in. Each entry is recorded once its write returned.
+    func work(day: String, entries: Int, rng: inout SeededGenerator) throws {
+        guard let replica else { throw SimError("\(name) is not open") }
+        let key = try DeviceKey.stored(in: replica)
+        var cash: Int64 = 0
+        for _ in 0..<entries {
+            serial += 1
+            let id = "\(name)-\(day)-\(serial)"
+            let amount = Int64.random(in: 0...80_000, using: &rng)
+            let kind = role == .van ? EventKind.deliver : EventKind.fee
+            try replica.write { tx in
+                _ = try EventChain.insert(tx, id: id, row(kind: kind, amount: amount, day: day, ticket: "\(scope)-\(day)-\(serial)"), key: key)
+            }
+            recorded[id] = Recorded(kind: kind.rawValue, amount: amount, day: day)
+            cash += amount
+        }
+        guard cash > 0 else { return }
+        serial += 1
+        let id = "\(name)-\(day)-\(serial)"
+        try replica.write { tx in
+            var r = row(kind: .deposit, amount: cash, day: day, ticket: nil)
+            r["ref"] = .text("BANK-\(name)-\(day)")
+            _ = try EventChain.insert(tx, id: id, r, key: key)
+        }
+        recorded[id] = Recorded(kind: EventKind.deposit.rawValue, amount: cash, day: day)
+    }
+
+    func row(kind: EventKind, amount: Int64, day: String, ticket: String?) -> [String: Value] {
+        var r: [String: Value] = [
+            "kind": .text(kind.rawValue), "amount": .integer(amount), "device": .text(name),
+            "day": .text(day), "at": .text("\(day)T10:00:00+08:00"),
+        ]
+        if kind != .deposit { r["due"] = .integer(amount) }
+        if let ticket { r["ticket"] = .text(ticket) }
+        if role == .van { r["route"] = .text(scope) } else { r["window"] = .text(scope); r["product"] = .text("F1") }
+        return r
+    }
+
+    /// Entries a killed writer process committed: the ones it printed must all be in the file;
+    /// every one in the file, printed or not, is the device's from now on.
+    func adopt(childPrefix: String, printed: Set<String>) throws -> (adopted: Int, lost: [String]) {
+        guard let replica else { throw SimError("\(name) is not open") }
+        var found: [String: Recorded] = [:]
+        try replica.select("SELECT id, kind, amount, day FROM events WHERE id LIKE ?1", [.text(childPrefix + "%")]) { r in
+            found[r[0].text ?? ""] = Recorded(kind: r[1].text ?? "", amount: r[2].integer ?? 0, day: r[3].text ?? "")
+        }
+        for (id, rec) in found { recorded[id] = rec }
+        return (found.count, printed.filter { found[$0] == nil }.sorted())
+    }
+
+    /// Own changes the depot has not acknowledged yet.
+    func pending() -> Int { ((try? client?.pending()) ?? nil) ?? 0 }
+}

@@ -1,0 +1,333 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import TallyReplica
+import TallySync
+
+/// One run: set up a depot and its devices, work the days with faults, heal, then check.
+final class Simulation: @unchecked Sendable {  // safe: driven from one task; devices by one task each
+    let config: SimConfig
+    let work: String
+    let depot: DepotRunner
+    var proxy: FaultProxy!
+    var devices: [SimDevice] = []
+    var rng: SeededGenerator
+    var stats = SimStats()
+    let started = Date()
+
+    init(_ config: SimConfig) throws {
+        self.config = config
+        rng = SeededGenerator(seed: config.seed)
+        work = config.work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("tally-sim-\(config.seed)-\(getpid())")
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let tally = here.appendingPathComponent("tally").path
+        guard FileManager.default.isExecutableFile(atPath: tally) else {
+            throw SimError("no tally binary beside tally-sim (\(tally)); build both: swift build -c release --product tally --product tally-sim")
+        }
+        depot = DepotRunner(tally: tally, data: (work as NSString).appendingPathComponent("depot"), logDir: work)
+    }
+
+    var proxyURL: URL { URL(string: "http://127.0.0.1:\(proxy.port)")! }  // safe: well-formed
+
+    func run() async throws -> Verdict {
+        try setUp()
+        let base = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18, a fixed start
+        var day = 0
+        while true {
+            let date = Self.dayString(base.addingTimeInterval(Double(day) * 86_400))
+            try await runDay(day, date: date)
+            day += 1
+            stats.days = day
+            let elapsed = Date().timeIntervalSince(started) / 60
+            if day >= config.days, config.minutes.map({ elapsed >= $0 }) ?? true { break }
+        }
+        try await heal()
+        let days = (0..<day).map { Self.dayString(base.addingTimeInterval(Double($0) * 86_400)) }
+        var verdict = try check(days: days)
+        depot.stop()
+        if verdict.passed && config.proveChecks { verdict = try proveChecks(verdict, days: days) }
+        if verdict.passed && !config.keep { try? FileManager.default.removeItem(atPath: work) }
+        return verdict
+    }
+
+    // MARK: - Set-up
+
+    func setUp() throws {
+        try depot.run(["depot", "init", "--data", depot.data])
+        try depot.start()
+        proxy = try FaultProxy(upstreamPort: depot.port, seed: config.seed &+ 1)
+        let total = config.vans + config.windows
+        for i in 0..<total {
+            let isVan = i < config.vans
+            let name = isVan ? String(format: "van-%03d", i + 1) : String(format: "win-%02d", i - config.vans + 1)
+            let scope = isVan ? String(format: "R%03d", i + 1) : String(format: "W%02d", i - config.vans + 1)
+            // One device in five has a clock off, slow and fast in turn: up to three hours slow, or up to four minutes
+            // fast (more than the depot's five-minute bound is refused by design).
+            var skew: Int64 = 0
+            if i % 5 == 2 {
+                skew = (i / 5) % 2 == 0 ? -Int64.random(in: 60_000...10_800_000, using: &rng) : Int64.random(in: 1_000...240_000, using: &rng)
+                stats.skewed += 1
+            }
+            let d = SimDevice(name: name, role: isVan ? .van : .window, scope: scope,
+                              path: (work as NSString).appendingPathComponent("\(name).sqlite"), skewMs: skew)
+            let json = try depot.run(["depot", "enroll", name, "--role", isVan ? "van" : "window",
+                                      isVan ? "--route" : "--window", scope, "--data", depot.data, "--json"])
+            guard let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                  let credential = obj["credential"] as? String else { throw SimError("enroll \(name): \(json)") }
+            devices.append(d)
+            credentials[name] = credential
+        }
+        // One device in twenty (at least one) goes offline for three to six days mid-run.
+        for d in devices.shuffled(using: &rng).prefix(max(1, devices.count / 20)) {
+            let from = Int.random(in: 0...max(0, config.days - 3), using: &rng)
+            d.offlineDays = from..<(from + Int.random(in: 3...6, using: &rng))
+            stats.offlineDevices += 1
+        }
+    }
+
+    var credentials: [String: String] = [:]
+
+    // MARK: - A day
+
+    func runDay(_ index: Int, date: String) async throws {
+        // Devices join on their first day, through the proxy, with the line working.
+        proxy.setFaultRate(0)
+        try await forEachDevice(devices.filter { $0.replica == nil }) { [credentials, proxyURL] d in
+            try await d.join(url: proxyURL, credential: credentials[d.name]!)  // safe: enrolled above
+        }
+        proxy.setFaultRate(config.faultRate)
+
+        // Morning: everyone works.
+        for d in devices {
+            let n = d.role == .van ? Int.random(in: 8...20, using: &rng) : Int.random(in: 4...10, using: &rng)
+            try d.work(day: date, entries: n, rng: &rng)
+            stats.entriesWritten += n + 1
+        }
+        // A handheld dies mid-write.
+        for _ in 0..<config.deviceKillsPerDay {
+            try await killMidWrite(devices.randomElement(using: &rng)!, date: date)  // safe: not empty
+        }
+        // Evening: sync, while the depot may be killed and the line breaks.
+        let killDepot = Double.random(in: 0..<1, using: &rng) < config.depotKillChance
+        let killAfter = Double.random(in: 0.05...1.5, using: &rng)
+        async let outage: Void = killDepot ? depotOutage(after: killAfter) : ()
+        let online = devices.filter { !$0.offlineDays.contains(index) }
+        stats.offlineSkips += devices.count - online.count
+        try await forEachDevice(online) { [self] d in
+            for _ in 0..<2 { if await syncOnce(d) { break } }
+        }
+        try await outage
+        proxy.replayHeld()
+        depot.sample()
+        log("day \(index + 1) \(date): \(stats.entriesWritten) entries so far, \(stats.syncOK) syncs ok, \(stats.syncFailed) broken, depot kills \(stats.depotKills), peak \(depot.peakKB / 1024) MB")
+    }
+
+    /// Kills the depot with SIGKILL mid-sync and starts it again on the same port.
+    func depotOutage(after seconds: Double) async throws {
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+        depot.kill9()
+        stats.depotKills += 1
+        try await Task.sleep(nanoseconds: 300_000_000)
+        try depot.start()
+    }
+
+    /// Runs a child process writing into the device's file and kills it with SIGKILL after a
+    /// few to a few hundred milliseconds; adopts whatever it committed.
+    func killMidWrite(_ d: SimDevice, date: String) async throws {
+        try d.closeFile()
+        stats.deviceKills += 1
+        let prefix = "\(d.name)-\(date)-K\(stats.deviceKills)-"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        p.arguments = ["child-write", d.path, d.name, d.role.rawValue, d.scope, date, prefix]
+        let out = (work as NSString).appendingPathComponent("child.out")
+        FileManager.default.createFile(atPath: out, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: out)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        try await Task.sleep(nanoseconds: UInt64(Int.random(in: 5...400, using: &rng)) * 1_000_000)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let printed = Set(((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init))
+        try d.open()
+        let (adopted, lost) = try d.adopt(childPrefix: prefix, printed: printed)
+        stats.childAcknowledged += printed.count
+        stats.childCommitted += adopted
+        stats.entriesWritten += adopted
+        stats.lostAtKill += lost
+    }
+
+    /// One sync; true when it completed.
+    func syncOnce(_ d: SimDevice) async -> Bool {
+        guard let client = d.client else { return false }
+        do {
+            _ = try await client.sync()
+            stats.record(ok: true, nil)
+            return true
+        } catch {
+            stats.record(ok: false, error)
+            return false
+        }
+    }
+
+    /// Runs `body` for every device, at most `config.parallel` at once.
+    func forEachDevice(_ list: [SimDevice], _ body: @escaping @Sendable (SimDevice) async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            while next < min(config.parallel, list.count) { let d = list[next]; group.addTask { try await body(d) }; next += 1 }
+            while try await group.next() != nil {
+                if next < list.count { let d = list[next]; group.addTask { try await body(d) }; next += 1 }
+            }
+        }
+    }
+
+    // MARK: - Heal and check
+
+    /// The line is mended and the depot kept up: every device syncs until the depot has all it
+    /// holds and it has pulled everything, then once more.
+    func heal() async throws {
+        proxy.setFaultRate(0)
+        if !depot.isRunning { try depot.start() }
+        proxy.replayHeld()
+        for round in 0..<6 {
+            let behind = devices.filter { $0.pending() > 0 || round == 0 }
+            if behind.isEmpty { break }
+            try await forEachDevice(behind) { [self] d in _ = await syncOnce(d) }
+        }
+        // A last pull for all, so each holds what the others pushed last.
+        try await forEachDevice(devices) { [self] d in _ = await syncOnce(d) }
+        depot.sample()
+    }
+
+    func check(days: [String]) throws -> Verdict {
+        var problems: [String] = []
+        problems += stats.lostAtKill.map { "LOSS: \($0) was acknowledged by a device killed mid-write and is not in its file" }
+
+        // 1. Every recorded entry is at the depot exactly once, as recorded; nothing else is.
+        let depotReplica = try Replica.open(at: (depot.data as NSString).appendingPathComponent("depot.sqlite"), options: .quiet())
+        var atDepot: [String: (Recorded, String)] = [:]
+        var rowsSeen = 0
+        try depotReplica.select("SELECT id, kind, amount, day, device, route, window FROM events") { r in
+            rowsSeen += 1
+            atDepot[r[0].text ?? ""] = (Recorded(kind: r[1].text ?? "", amount: r[2].integer ?? 0, day: r[3].text ?? ""), r[5].text ?? r[6].text ?? "")
+        }
+        var recordedTotal = 0
+        for d in devices {
+            for (id, rec) in d.recorded {
+                recordedTotal += 1
+                guard let (held, _) = atDepot[id] else { problems.append("LOSS: \(d.name)'s \(id) is not at the depot"); continue }
+                if held != rec { problems.append("ALTERED: \(id) is \(held) at the depot, \(rec) on \(d.name)") }
+            }
+        }
+        let known = Set(devices.flatMap { $0.recorded.keys })
+        for id in atDepot.keys where !known.contains(id) { problems.append("EXTRA: \(id) at the depot was never written by a device") }
+        if rowsSeen != atDepot.count { problems.append("TWICE: the depot holds \(rowsSeen) rows for \(atDepot.count) ids") }
+
+        // 2. Every device converged to what its scope implies: its entries are exactly the
+        // depot's entries of its route or window, and nothing of its own is pending.
+        for d in devices {
+            guard let r = d.replica else { problems.append("\(d.name) never joined"); continue }
+            var mine = Set<String>()
+            try r.select("SELECT id FROM events") { mine.insert($0[0].text ?? "") }
+            let scoped = Set(atDepot.filter { $0.value.1 == d.scope }.keys)
+            if mine != scoped {
+                problems.append("DIVERGED: \(d.name) holds \(mine.count) entries, the depot \(scoped.count) for \(d.scope) (missing \(scoped.subtracting(mine).count), extra \(mine.subtracting(scoped).count))")
+            }
+            if d.pending() > 0 { problems.append("PENDING: \(d.name) still has \(d.pending()) changes the depot has not acknowledged") }
+        }
+
+        // 3. Reconciliation totals equal the simulator's own sums, device by device, day by day.
+        var reconciled = 0
+        for date in days {
+            let json = try depot.run(["reconcile", "--data", depot.data, "--date", date, "--format", "json"])
+            guard let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                  let settlements = obj["settlements"] as? [[String: Any]] else { throw SimError("reconcile \(date): not JSON") }
+            var byDevice: [String: (collected: Int64, deposited: Int64)] = [:]
+            for s in settlements {
+                guard let device = s["device"] as? String, let cash = s["cash"] as? [String: Any] else { continue }
+                byDevice[device] = (Self.minor(cash["collected"]), Self.minor(cash["deposited"]))
+            }
+            for d in devices {
+                let mine = d.recorded.values.filter { $0.day == date }
+                let collected = mine.filter { $0.kind == "deliver" || $0.kind == "fee" }.reduce(0) { $0 + $1.amount }
+                let deposited = mine.filter { $0.kind == "deposit" }.reduce(0) { $0 + $1.amount }
+                let got = byDevice[d.name] ?? (0, 0)
+                if got.collected != collected || got.deposited != deposited {
+                    problems.append("CASH: \(d.name) \(date): reconciled collected \(got.collected) deposited \(got.deposited), the simulator's own sums \(collected) and \(deposited)")
+                }
+                reconciled += 1
+            }
+        }
+        // 4. Every chain and signature at the depot verifies (nothing altered, no gap left).
+        do { try depot.run(["audit", "verify", "--data", depot.data]) } catch {
+            problems.append("AUDIT: tally audit verify found problems: \(error)")
+        }
+        stats.recorded = recordedTotal
+        stats.reconciled = reconciled
+        return Verdict(problems: problems, stats: stats, faults: proxy.faultCounts(), peakKB: depot.peakKB, config: config,
+                       seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Damages the files below the engine with the sqlite3 shell, as a fault or a bug would:
+    /// one entry deleted at the depot, one amount changed at the depot, one entry deleted on a
+    /// device. The checks must name all three; the verdict passes only if they do.
+    func proveChecks(_ passed: Verdict, days: [String]) throws -> Verdict {
+        guard let van = devices.first(where: { $0.role == .van && !$0.recorded.isEmpty }),
+              let victim = van.recorded.first(where: { $0.value.kind == "deliver" })?.key,
+              let other = van.recorded.first(where: { $0.value.kind == "deliver" && $0.key != victim })?.key,
+              let third = van.recorded.first(where: { $0.key != victim && $0.key != other })?.key
+        else { throw SimError("--prove-checks needs a van with at least three entries") }
+        let depotFile = (depot.data as NSString).appendingPathComponent("depot.sqlite")
+        try Self.sqlite(depotFile, "DELETE FROM events WHERE id = '\(victim)'; UPDATE events SET amount = amount + 1 WHERE id = '\(other)';")
+        try van.closeFile()
+        try Self.sqlite(van.path, "DELETE FROM events WHERE id = '\(third)';")
+        try van.open()
+        let damaged = try check(days: days)
+        let caught = [
+            damaged.problems.contains { $0.hasPrefix("LOSS") && $0.contains(victim) },
+            damaged.problems.contains { $0.hasPrefix("ALTERED") && $0.contains(other) },
+            damaged.problems.contains { $0.hasPrefix("CASH") && $0.contains(van.name) },
+            damaged.problems.contains { $0.hasPrefix("DIVERGED") && $0.contains(van.name) },
+        ]
+        var v = passed
+        v.checksProved = caught.allSatisfy { $0 }
+        if !caught.allSatisfy({ $0 }) {
+            v.problems = ["the checks missed damage done on purpose (loss, altered, cash, diverged: \(caught)); found only: "
+                + damaged.problems.prefix(5).joined(separator: " | ")]
+        }
+        return v
+    }
+
+    static func sqlite(_ file: String, _ sql: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [file, sql]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw SimError("sqlite3 \(file) failed") }
+    }
+
+    /// A money string ("123.45") as minor units.
+    static func minor(_ any: Any?) -> Int64 {
+        guard let s = any as? String else { return 0 }
+        let negative = s.hasPrefix("-")
+        let parts = s.trimmingCharacters(in: CharacterSet(charactersIn: "-")).split(separator: ".", omittingEmptySubsequences: false)
+        let whole = Int64(parts.first ?? "0") ?? 0
+        let cents = parts.count > 1 ? Int64(String(parts[1]).padding(toLength: 2, withPad: "0", startingAt: 0).prefix(2)) ?? 0 : 0
+        return (negative ? -1 : 1) * (whole * 100 + cents)
+    }
+
+    static func dayString(_ date: Date) -> String {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "Asia/Shanghai")!  // safe: a known zone
+        let c = cal.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)  // safe: asked for
+    }
+
+    func log(_ s: String) {
+        FileHandle.standardError.write(Data("[\(Int(Date().timeIntervalSince(started)))s] \(s)\n".utf8))
+    }
+}

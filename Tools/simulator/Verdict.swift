@@ -1,0 +1,70 @@
+import Foundation
+import TallySync
+
+/// Counts of what the run did and what broke, shared by the devices' tasks.
+final class SimStats: @unchecked Sendable {  // safe: the counters syncs touch are under `lock`
+    private let lock = NSLock()
+    var days = 0
+    var skewed = 0
+    var offlineDevices = 0
+    var offlineSkips = 0
+    var entriesWritten = 0
+    var recorded = 0
+    var reconciled = 0
+    var depotKills = 0
+    var deviceKills = 0
+    var childAcknowledged = 0
+    var childCommitted = 0
+    var lostAtKill: [String] = []
+    private(set) var syncOK = 0
+    private(set) var syncFailed = 0
+    private(set) var failures: [String: Int] = [:]
+
+    func record(ok: Bool, _ error: (any Error)?) {
+        lock.withLock {
+            if ok { syncOK += 1; return }
+            syncFailed += 1
+            let kind: String = switch error as? SyncError {
+            case .unreachable?: "unreachable"
+            case .refused(let e)?: "refused \(e.code)"
+            case .credentialRefused?: "credential refused"
+            case .protocolViolation?: "protocol"
+            case .local?: "local"
+            default: "other"
+            }
+            failures[kind, default: 0] += 1
+        }
+    }
+}
+
+/// The run's outcome: passed when no problem was found.
+struct Verdict {
+    var problems: [String]
+    var stats: SimStats
+    var faults: [NetworkFault: Int]
+    var peakKB: Int
+    var config: SimConfig
+    var seconds: Double
+    /// Set by `--prove-checks`: damage done on purpose was caught.
+    var checksProved: Bool?
+
+    var passed: Bool { problems.isEmpty }
+
+    /// One line: the verdict, then the figures; problems (at most 20) on lines after it.
+    var line: String {
+        let s = stats
+        let faultText = NetworkFault.allCases.map { "\($0.rawValue) \(faults[$0] ?? 0)" }.joined(separator: ", ")
+        let failText = s.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let head = passed ? "PASS" : "FAIL (\(problems.count) problems)"
+        var text = "tally-sim \(head): seed \(config.seed), \(config.vans) vans + \(config.windows) windows, \(s.days) days in \(Int(seconds)) s; "
+            + "\(s.recorded) entries recorded, each at the depot exactly once: \(passed ? "yes" : "NO"); \(s.reconciled) device-days reconciled to the simulator's own sums; "
+            + "syncs \(s.syncOK) completed, \(s.syncFailed) broken (\(failText.isEmpty ? "none" : failText)); "
+            + "faults: \(faultText), depot SIGKILL+restart \(s.depotKills), device SIGKILL mid-write \(s.deviceKills) "
+            + "(\(s.childAcknowledged) acknowledged, \(s.childCommitted) committed, all kept), clocks off \(s.skewed), offline for days \(s.offlineDevices) (\(s.offlineSkips) device-days); "
+            + "depot peak memory \(peakKB / 1024) MB"
+            + (checksProved == true ? "; damage done on purpose afterwards (an entry deleted and an amount changed at the depot, an entry deleted on a van) was caught" : "")
+        for p in problems.prefix(20) { text += "\n  " + p }
+        if problems.count > 20 { text += "\n  … and \(problems.count - 20) more" }
+        return text
+    }
+}

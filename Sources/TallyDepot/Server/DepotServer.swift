@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import HTTPTypes
+import Prometheus
 import NIOCore
 import TallyProtocol
 
@@ -25,6 +26,9 @@ public struct DepotServer: Sendable {
     /// HTTPS with this certificate and key; nil serves plain HTTP (loopback, or a private line
     /// the operator allowed).
     public let tls: DepotTLS?
+    /// Where `GET /metrics` reads from (the registry the process's metrics go to); nil: no
+    /// `/metrics`.
+    public let metrics: PrometheusCollectorRegistry?
     let logger: Logger
 
     public static let defaultMaxInFlight = 64
@@ -32,9 +36,10 @@ public struct DepotServer: Sendable {
 
     public init(service: DepotService, host: String = "127.0.0.1", port: Int = 8080,
                 maxInFlight: Int = DepotServer.defaultMaxInFlight, idleTimeout: Int = DepotServer.defaultIdleTimeout,
-                tls: DepotTLS? = nil, logger: Logger) {
+                tls: DepotTLS? = nil, metrics: PrometheusCollectorRegistry? = nil, logger: Logger) {
         self.service = service
         self.tls = tls
+        self.metrics = metrics
         self.host = host
         self.port = port
         self.maxInFlight = max(1, maxInFlight)
@@ -47,11 +52,16 @@ public struct DepotServer: Sendable {
         let service = self.service
         let gate = Gate(limit: maxInFlight)
         let logger = self.logger
+        let metrics = self.metrics
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             let path = request.uri.path
+            if path == "/metrics", request.method == .get, let metrics {
+                return await Self.offload { Self.metricsPage(service, metrics) }
+            }
             let gated = path.hasPrefix("/v1/")
             if gated {
                 guard gate.enter() else {
+                    DepotMetrics.shed()
                     let shed = gate.shed()
                     if shed == 1 || shed % 100 == 0 {
                         logger.notice("busy: requests shed", metadata: ["shed": "\(shed)", "limit": "\(gate.limit)"])
@@ -84,6 +94,18 @@ public struct DepotServer: Sendable {
             },
             logger: logger)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// The Prometheus text page, with the scrape-time gauges read first.
+    static func metricsPage(_ service: DepotService, _ registry: PrometheusCollectorRegistry) -> Response {
+        do {
+            try DepotMetrics.refresh(replica: service.replica, registry: service.registry, now: Date())
+        } catch {
+            return response(DepotService.error(.internalError("cannot read the depot's state for metrics: \(error)")))
+        }
+        var fields = HTTPFields()
+        fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 
     /// Runs blocking database work off the server's event loops.

@@ -28,15 +28,25 @@ public final class DepotService: Sendable {
     }
 
     public func handle(_ request: DepotRequest) -> DepotResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var errorCode: String?
+        let response: DepotResponse
         do {
-            return try route(request)
+            response = try route(request)
         } catch let e as WireError {
             if e.status >= 500 { logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(e.message)"]) }
-            return Self.error(e)
+            errorCode = e.code
+            response = Self.error(e)
         } catch {
             logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
-            return Self.error(.internalError("the depot failed: \(error); try again, and tell the depot staff if it persists"))
+            let e = WireError.internalError("the depot failed: \(error); try again, and tell the depot staff if it persists")
+            errorCode = e.code
+            response = Self.error(e)
         }
+        DepotMetrics.answered(DepotMetrics.endpoint(request.method, request.path), status: response.status, errorCode: errorCode,
+                              bytesIn: request.body.count, bytesOut: response.body.count,
+                              nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
+        return response
     }
 
     func route(_ r: DepotRequest) throws -> DepotResponse {
@@ -153,6 +163,7 @@ public final class DepotService: Sendable {
             registry.audit(device: device.name, action: "integrity_violation", detail: "\(v.table) \(v.key) re-sent with other content (\(v.contentHash.prefix(12)))")
         }
         registry.recordSync(device: device.name, skewMs: skew(r))
+        DepotMetrics.pushed(applied: report.applied, duplicates: report.duplicates, violations: report.violations.count)
         let ack = try replica.contiguousSeq(of: site)
         logger.info("push", metadata: ["device": "\(device.name)", "applied": "\(report.applied)", "duplicates": "\(report.duplicates)", "ack": "\(ack)"])
         return try json(PushResponse(applied: report.applied, duplicates: report.duplicates, ack: ack,
@@ -185,6 +196,7 @@ public final class DepotService: Sendable {
         }
         let ack = try own.map { try replica.contiguousSeq(of: $0) } ?? 0
         registry.recordSync(device: device.name, skewMs: skew(r))
+        DepotMetrics.pulled(page.changes.count)
         logger.info("pull", metadata: ["device": "\(device.name)", "changes": "\(page.changes.count)", "more": "\(page.more)"])
         return try json(PullResponse(changes: page.changes, cursor: page.cursor, more: page.more, ack: ack), r)
     }

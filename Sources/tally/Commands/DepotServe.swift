@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import TallyDepot
 import TallyReplica
 import TallyRoutes
@@ -10,7 +12,7 @@ struct DepotServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve sync to devices until stopped with Ctrl-C or SIGTERM.",
-        discussion: "Binds 127.0.0.1 unless --host says otherwise. GET /health and GET /version answer without a credential.")
+        discussion: "Binds 127.0.0.1 unless --host says otherwise. GET /health, GET /version and GET /metrics (Prometheus text) answer without a credential.")
 
     @OptionGroup var data: DataOption
     @Option(help: "Address to bind.")
@@ -47,8 +49,11 @@ struct DepotServe: AsyncParsableCommand {
             let service = DepotService(replica: replica, registry: registry, scope: ColumnScopePolicy(schema: replica.schema),
                                        clock: clock, logger: logger, version: Tally.version)
             let tls = tlsCert.map { DepotTLS(certificatePath: $0, keyPath: tlsKey ?? "") }
+            // The process's metrics go to one Prometheus registry, shown at GET /metrics.
+            let metrics = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
             let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, idleTimeout: idleTimeout,
-                                     tls: tls, logger: logger)
+                                     tls: tls, metrics: metrics, logger: logger)
             let host = self.host
             let scheme = tls == nil ? "http" : "https"
             try await server.run { port in

@@ -159,6 +159,8 @@ public struct SyncClient: Sendable {
         let meter = DepotClient.Meter()
         var summary = SyncSummary(pushed: 0, pulled: 0, blobsUp: 0, bytesSent: 0, bytesReceived: 0, milliseconds: 0, pending: 0, violations: 0)
         let schemaVersion = replica.schema.version
+        // Changes kept for a newer schema merge once this device has been updated to it.
+        try Self.local { try replica.replayDeferred() }
 
         // Push: own changes above the depot's acknowledgement, page by page.
         var ack = try Self.local { try self.ack() }
@@ -194,7 +196,10 @@ public struct SyncClient: Sendable {
             let answer = try await client.post("/v1/pull", PullRequest(schemaVersion: schemaVersion, cursor: cursor, limit: pageSize),
                                                as: PullResponse.self, meter: meter)
             let changes = answer.changes
-            try Self.local { try replica.apply(changes, trustClocks: true) }
+            let applied = try Self.local { try replica.apply(changes, trustClocks: true, deferUnknown: true) }
+            if applied.deferred > 0 {
+                logger.notice("changes kept until Tally is updated on this device", metadata: ["count": "\(applied.deferred)"])
+            }
             summary.pulled += changes.count
             cursor = answer.cursor
             let c = SyncSettings.encode(cursor)

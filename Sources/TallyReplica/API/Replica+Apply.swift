@@ -10,18 +10,38 @@ extension Replica {
     ///
     /// `trustClocks` skips the drift bound, for changes a trusted peer (the depot) already
     /// checked against its own clock: a device whose clock runs slow must still take them.
+    ///
+    /// `deferUnknown` is for a device pulling from a depot whose schema is newer: instead of
+    /// refusing the batch, a change naming a table or column this replica lacks is kept aside
+    /// (`ApplyReport.deferred`), with its known columns of a record row merged now, and merged
+    /// whole once this replica's schema has grown (`replayDeferred`).
     @discardableResult
-    public func apply(_ changes: some Collection<Change>, trustClocks: Bool = false) throws(ReplicaError) -> ApplyReport {
+    public func apply(_ changes: some Collection<Change>, trustClocks: Bool = false, deferUnknown: Bool = false) throws(ReplicaError) -> ApplyReport {
         if changes.isEmpty { return ApplyReport() }
-        return try withWrite { _, engine in
+        return try withWrite { db, engine in
             var resolved: [ResolvedChange] = []
             resolved.reserveCapacity(changes.count)
             var newest = HLC.zero
-            for c in changes {
-                resolved.append(try engine.resolve(c, checkDrift: !trustClocks))
-                newest = max(newest, c.hlc)
-            }
             var report = ApplyReport()
+            for c in changes {
+                newest = max(newest, c.hlc)
+                if deferUnknown {
+                    switch engine.unknownParts(of: c) {
+                    case .none:
+                        break
+                    case .whole:
+                        try Self.keepDeferred(db, c, partial: false)
+                        report.deferred += 1
+                        continue
+                    case .partial(let known):
+                        try Self.keepDeferred(db, c, partial: true)
+                        report.deferred += 1
+                        resolved.append(try engine.resolve(known, checkDrift: !trustClocks))
+                        continue
+                    }
+                }
+                resolved.append(try engine.resolve(c, checkDrift: !trustClocks))
+            }
             try engine.ingest(resolved, report: &report)
             // Our own changes coming back (say, after restoring this file from a backup) move
             // our sequence on, so new local writes never reuse a number.

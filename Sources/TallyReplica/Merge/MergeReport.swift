@@ -8,6 +8,9 @@ public struct ApplyReport: Sendable, Equatable {
     public var violations: [IntegrityViolation] = []
     /// Lattice columns that became conflicts with this batch.
     public var conflictsOpened = 0
+    /// Changes naming a table or column this replica's schema does not have yet (a peer on a
+    /// newer schema), kept aside whole and merged once the schema grows (`replayDeferred`).
+    public var deferred = 0
 
     public init() {}
 }

@@ -25,7 +25,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let tally = here.appendingPathComponent("tally").path
         guard FileManager.default.isExecutableFile(atPath: tally) else {
-            throw SimError("no tally binary beside tally-sim (\(tally)); build both: swift build -c release --product tally --product tally-sim")
+            throw SimError("no tally binary beside tally-sim (\(tally)); build both: swift build -c release --product tally && swift build -c release --product tally-sim")
         }
         depot = DepotRunner(tally: tally, data: (work as NSString).appendingPathComponent("depot"), logDir: work)
     }

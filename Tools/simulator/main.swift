@@ -2,7 +2,7 @@
 // injected on a schedule, then checked from the simulator's own record of what each device's
 // writes returned. See docs/OPERATIONS.md ("Proving it: the simulator") and Tools/README.md.
 //
-//     swift build -c release --product tally --product tally-sim
+//     swift build -c release --product tally && swift build -c release --product tally-sim
 //     .build/release/tally-sim --seed 7 --vans 180 --windows 20 --minutes 10
 //
 // Prints one verdict line; exit status 0 when nothing was lost or counted twice, 1 otherwise,

@@ -27,10 +27,7 @@ struct SettlementOptions: ParsableArguments {
     /// The remote depot, when settling over HTTP.
     func remote() throws -> SettlementClient? {
         guard let depot else { return nil }
-        guard let url = URL(string: depot), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw ValidationError("'\(depot)' is not a depot URL; write it like https://depot.example:8443")
-        }
-        return try SettlementClient(url: url, credential: credential ?? "", trust: try trust.trust())
+        return try SettlementClient(url: try depotURL(depot), credential: credential ?? "", trust: try trust.trust())
     }
 
     func store() throws -> SettlementStore {

@@ -11,6 +11,14 @@ struct ReplicaPathOption: ParsableArguments {
     var path: String { replica ?? ProcessInfo.processInfo.environment["TALLY_REPLICA"] ?? "tally.sqlite" }
 }
 
+/// A depot URL as typed: http or https, with a host.
+func depotURL(_ text: String) throws -> URL {
+    guard let u = URL(string: text), u.scheme == "http" || u.scheme == "https", u.host != nil else {
+        throw ValidationError("'\(text)' is not a depot URL; write it like https://depot.example:8443")
+    }
+    return u
+}
+
 /// How this device trusts a depot's HTTPS certificate.
 struct TrustOptions: ParsableArguments {
     @Option(name: .customLong("ca"), help: "The depot's CA certificate (its tls/ca.pem, from the depot staff) when the depot made its own certificate.")
@@ -38,9 +46,7 @@ struct JoinCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
-                throw ValidationError("'\(url)' is not a depot URL; write it like https://depot.example:8443")
-            }
+            let u = try depotURL(url)
             let s = try await SyncClient.join(url: u, credential: credential, replicaPath: replica.path, options: .cli(), trust: try trust.trust())
             if json { try Console.json(s); return }
             Console.out("joined \(url) as \(s.device) (\(s.role)\(s.scope.map { ", \($0)" } ?? "")); replica \(s.replica)\nnext: `tally sync --replica \(s.replica)`")
@@ -130,12 +136,7 @@ struct TrustCommand: TallyCommand {
         guard trust.caFile != nil || trust.allowPlainHttp || url != nil else {
             throw ValidationError("say what to trust: --ca FILE (the depot's ca.pem), --allow-plain-http, or --url URL")
         }
-        let newURL = try url.map { text -> URL in
-            guard let u = URL(string: text), u.scheme == "http" || u.scheme == "https", u.host != nil else {
-                throw ValidationError("'\(text)' is not a depot URL; write it like https://depot.example:8443")
-            }
-            return u
-        }
+        let newURL = try url.map(depotURL)
         do {
             try SyncClient.replaceTrust(try trust.trust(), url: newURL, in: try Replica.open(at: replica.path, options: .cli()))
         } catch let e as SyncError {

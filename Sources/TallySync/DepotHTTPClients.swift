@@ -23,6 +23,9 @@ enum DepotHTTPClients {
         // Below the depot's 30 s idle timeout, so a pooled connection is not reused just as
         // the depot closes it.
         config.connectionPool.idleTimeout = .seconds(20)
+        // A device syncs one request at a time; a process driving many devices (the simulator,
+        // the benchmarks) shares this client, so let it open as many connections as they need.
+        config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         config.redirectConfiguration = .disallow
         let c = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
         clients[trust] = c

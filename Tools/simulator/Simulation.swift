@@ -117,7 +117,10 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         let online = devices.filter { !$0.offlineDays.contains(index) }
         stats.offlineSkips += devices.count - online.count
         try await forEachDevice(online) { [self] d in
-            for _ in 0..<2 { if await syncOnce(d) { break } }
+            // A driver whose sync broke tries once more a moment later.
+            if await syncOnce(d) { return }
+            try await Task.sleep(nanoseconds: UInt64.random(in: 200_000_000...1_500_000_000))
+            _ = await syncOnce(d)
         }
         try await outage
         proxy.replayHeld()

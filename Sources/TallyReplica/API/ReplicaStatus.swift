@@ -23,6 +23,8 @@ public struct ReplicaStatus: Sendable, Codable, Equatable {
     public var violations: Int
     public var blobs: Int
     public var blobBytes: Int64
+    /// Pulled changes waiting for this device to be updated to a newer schema.
+    public var deferred: Int = 0
     public var digest: String
 }
 
@@ -47,6 +49,7 @@ extension Replica {
                 conflicts: try Int.fetchOne(db, sql: "SELECT count(*) FROM tally_conflicts") ?? 0,
                 violations: try Int.fetchOne(db, sql: "SELECT count(*) FROM tally_violations") ?? 0,
                 blobs: blobRow?[0] ?? 0, blobBytes: blobRow?[1] ?? 0,
+                deferred: try db.tableExists("tally_deferred") ? try Int.fetchOne(db, sql: "SELECT count(*) FROM tally_deferred") ?? 0 : 0,
                 digest: digest)
         }
     }

@@ -92,6 +92,9 @@ struct ReplicaStatusCommand: TallyCommand {
         for c in s.tables { t.add([c.table, c.kind, String(c.live), String(c.deleted)]) }
         Console.out("\n" + t.render())
         Console.out("\nconflicts \(s.conflicts), integrity violations \(s.violations), blobs \(s.blobs) (\(s.blobBytes) bytes)")
+        if s.deferred > 0 {
+            Console.out("\(s.deferred) changes from the depot wait for Tally to be updated on this device (they merge at the first sync after)")
+        }
         if s.conflicts > 0 {
             for c in try r.conflicts() {
                 Console.out("  conflict: \(c.table) \(c.key) \(c.column) = \(c.values.joined(separator: " | "))")

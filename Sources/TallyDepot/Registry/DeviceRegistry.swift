@@ -18,7 +18,7 @@ public final class DeviceRegistry: Sendable {
                 CREATE TABLE devices(name TEXT PRIMARY KEY NOT NULL, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
                                      scope TEXT, secret_hash BLOB NOT NULL, site TEXT UNIQUE,
                                      enrolled_at TEXT NOT NULL, revoked_at TEXT, last_sync_at TEXT, last_skew_ms INTEGER,
-                                     public_key TEXT);
+                                     public_key TEXT, cursor TEXT);
                 CREATE TABLE audit(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, device TEXT NOT NULL,
                                    action TEXT NOT NULL, detail TEXT NOT NULL);
                 """)
@@ -39,6 +39,8 @@ public final class DeviceRegistry: Sendable {
         try queue.write { db in
             let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('devices')")
             if !columns.isEmpty && !columns.contains("public_key") { try db.execute(sql: "ALTER TABLE devices ADD COLUMN public_key TEXT") }
+            // And before compaction, the cursor each device last pulled with.
+            if !columns.isEmpty && !columns.contains("cursor") { try db.execute(sql: "ALTER TABLE devices ADD COLUMN cursor TEXT") }
         }
     }
 
@@ -149,10 +151,24 @@ public final class DeviceRegistry: Sendable {
         }
     }
 
-    public func recordSync(device: String, skewMs: Int64?) {
+    /// Records a sync request: when, the device's clock skew, and for a pull the cursor it
+    /// sent (every change below it, it has applied; the depot compacts only below what every
+    /// device has applied).
+    public func recordSync(device: String, skewMs: Int64?, cursor: VersionVector? = nil) {
+        let json = cursor.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         try? queue.write { db in
-            try db.execute(sql: "UPDATE devices SET last_sync_at = ?, last_skew_ms = coalesce(?, last_skew_ms) WHERE name = ?",
-                           arguments: [now, skewMs, device])
+            try db.execute(sql: "UPDATE devices SET last_sync_at = ?, last_skew_ms = coalesce(?, last_skew_ms), cursor = coalesce(?, cursor) WHERE name = ?",
+                           arguments: [now, skewMs, json, device])
+        }
+    }
+
+    /// Each joined, unrevoked device's last pull cursor (nil: it never pulled).
+    public func cursors() throws -> [(device: String, cursor: VersionVector?)] {
+        try queue.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT name, cursor FROM devices WHERE revoked_at IS NULL AND site IS NOT NULL ORDER BY name").map { r in
+                let text: String? = r["cursor"]
+                return (r["name"], text.flatMap { try? JSONDecoder().decode(VersionVector.self, from: Data($0.utf8)) })
+            }
         }
     }
 

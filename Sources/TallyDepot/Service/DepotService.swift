@@ -189,13 +189,21 @@ public final class DepotService: Sendable {
         try checkSchema(req.schemaVersion)
         let limit = max(1, min(req.limit, WireLimits.maxChanges))
         let own = device.site.flatMap(SiteID.init(hex:))
+        // History below the compaction horizon is gone: a cursor below it would skip changes.
+        if let horizon = try DepotCompaction.horizon(of: replica),
+           let (site, seq) = horizon.sorted.first(where: { $0.site != own && req.cursor[$0.site] < $0.seq }) {
+            registry.audit(device: device.name, action: "refused_stale_cursor", detail: "cursor \(req.cursor[site]) for site \(site.hex.prefix(8)) is below the compaction horizon \(seq)")
+            throw WireError(409, "rebaseline_required", "this device's copy is older than the history the depot keeps (compacted); "
+                + "its entries are safe on it, but it must be set up again from the depot: ask the depot staff")
+        }
+
         // Through the log's owner index: the device's own scope and the rows without an owner,
         // not every change; its own changes are passed over unread.
         let page = try replica.changePage(after: req.cursor, limit: limit, owners: scope.pageOwners(device: device), skipping: own) { change, rows in
             try change.site != own && scope.canRead(change, device: device, rows: rows)
         }
         let ack = try own.map { try replica.contiguousSeq(of: $0) } ?? 0
-        registry.recordSync(device: device.name, skewMs: skew(r))
+        registry.recordSync(device: device.name, skewMs: skew(r), cursor: req.cursor)
         DepotMetrics.pulled(page.changes.count)
         logger.info("pull", metadata: ["device": "\(device.name)", "changes": "\(page.changes.count)", "more": "\(page.more)"])
         return try json(PullResponse(changes: page.changes, cursor: page.cursor, more: page.more, ack: ack), r)

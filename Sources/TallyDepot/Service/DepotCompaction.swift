@@ -1,0 +1,46 @@
+import Foundation
+import TallyReplica
+
+/// Compaction of the depot's change log: only below what every device has applied.
+///
+/// Devices pull from the log by cursor; a new device starts from a snapshot of the state, not
+/// the log. So a change every joined device has pulled past is needed by no one and can go,
+/// and with it a deleted row's tombstone once its delete is gone. The horizon is the lowest
+/// cursor over the joined, unrevoked devices, site by site; a device that never pulled holds
+/// it at zero. It is recorded, so that a device coming back with an older cursor (a file
+/// restored from an old copy) is refused rather than silently missing changes.
+public enum DepotCompaction {
+    static let horizonSetting = "compact.horizon"
+
+    public struct Report: Sendable, Codable, Equatable {
+        public var devices: Int
+        /// Devices that have never pulled, holding the horizon at zero.
+        public var neverPulled: [String]
+        public var horizon: VersionVector
+        public var freed: CompactionReport
+        public var dryRun: Bool
+    }
+
+    public static func run(replica: Replica, registry: DeviceRegistry, dryRun: Bool) throws -> Report {
+        let cursors = try registry.cursors()
+        var horizon: VersionVector? = nil
+        for (_, cursor) in cursors {
+            let c = cursor ?? VersionVector()
+            horizon = horizon.map { h in VersionVector(Dictionary(uniqueKeysWithValues: h.sorted.map { ($0.site, min($0.seq, c[$0.site])) })) } ?? c
+        }
+        let h = horizon ?? VersionVector()
+        let freed = try replica.compact(below: h, dryRun: dryRun)
+        if !dryRun {
+            let merged = (try self.horizon(of: replica)).map { $0.merged(with: h) } ?? h
+            try replica.setSettings([horizonSetting: String(decoding: try JSONEncoder().encode(merged), as: UTF8.self)])
+        }
+        return Report(devices: cursors.count, neverPulled: cursors.filter { $0.cursor == nil }.map(\.device),
+                      horizon: h, freed: freed, dryRun: dryRun)
+    }
+
+    /// The highest horizon compacted so far, if any.
+    public static func horizon(of replica: Replica) throws -> VersionVector? {
+        guard let json = try replica.setting(horizonSetting) else { return nil }
+        return try JSONDecoder().decode(VersionVector.self, from: Data(json.utf8))
+    }
+}

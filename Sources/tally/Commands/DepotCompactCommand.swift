@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import TallyDepot
+import TallyReplica
+import TallyRoutes
+
+/// Compacts the depot's change log below what every device has applied.
+struct DepotCompactCommand: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Free the depot's change history that every device has already pulled.",
+        discussion: """
+            Removes change-log entries every joined, unrevoked device has pulled past, and deleted rows' tombstones \
+            whose delete went with them. Records, ledger entries, blobs and the state's digest stay. A device that has \
+            joined but never synced holds everything back: sync it, or revoke it if it is gone. Safe while the depot \
+            serves; it waits for running syncs and then rewrites the file (VACUUM).
+            """)
+
+    @OptionGroup var data: DataOption
+    @Flag(help: "Only count what would be freed.")
+    var dryRun = false
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        guard FileManager.default.fileExists(atPath: data.folder.replicaPath) else { throw DepotError.notADepot(data.data) }
+        let replica = try data.folder.replica(schema: RouteSchema.current, options: .cli())
+        let registry = try data.folder.registry(clock: SystemWallClock())
+        let r = try DepotCompaction.run(replica: replica, registry: registry, dryRun: dryRun)
+        if json { try Console.json(r); return }
+        let mb = { (b: Int64) in String(format: "%.1f MB", Double(b) / 1_048_576) }
+        let verb = dryRun ? "would remove" : "removed"
+        Console.out("\(verb) \(r.freed.logEntries) change-log entries and \(r.freed.tombstones) tombstones, "
+            + "below what all \(r.devices) devices have pulled"
+            + (dryRun ? "" : "; \(mb(r.freed.bytesBefore)) → \(mb(r.freed.bytesAfter)), \(mb(r.freed.bytesBefore - r.freed.bytesAfter)) freed"))
+        if !r.neverPulled.isEmpty {
+            Console.out("held back by devices that have never synced: \(r.neverPulled.joined(separator: ", ")) (sync them, or revoke them if they are gone)")
+        }
+    }
+}

@@ -193,7 +193,7 @@ public final class DepotService: Sendable {
         if let horizon = try DepotCompaction.horizon(of: replica),
            let (site, seq) = horizon.sorted.first(where: { $0.site != own && req.cursor[$0.site] < $0.seq }) {
             registry.audit(device: device.name, action: "refused_stale_cursor", detail: "cursor \(req.cursor[site]) for site \(site.hex.prefix(8)) is below the compaction horizon \(seq)")
-            throw WireError(409, "rebaseline_required", "this device's copy is older than the history the depot keeps (compacted); "
+            throw WireError.rebaselineRequired("this device's copy is older than the history the depot keeps (compacted); "
                 + "its entries are safe on it, but it must be set up again from the depot: ask the depot staff")
         }
 

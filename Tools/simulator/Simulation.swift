@@ -124,8 +124,20 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         }
         try await outage
         proxy.replayHeld()
+        // The depot compacts its history at day end, while it serves; devices away hold it back.
+        compact()
         depot.sample()
         log("day \(index + 1) \(date): \(stats.entriesWritten) entries so far, \(stats.syncOK) syncs ok, \(stats.syncFailed) broken, depot kills \(stats.depotKills), peak \(depot.peakKB / 1024) MB")
+    }
+
+    /// `tally depot compact` on the serving depot; counts what it freed.
+    func compact() {
+        guard depot.isRunning, let out = try? depot.run(["depot", "compact", "--data", depot.data, "--json"]),
+              let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
+              let freed = obj["freed"] as? [String: Any] else { return }
+        stats.compactions += 1
+        stats.compactedEntries += freed["logEntries"] as? Int ?? 0
+        stats.compactedTombstones += freed["tombstones"] as? Int ?? 0
     }
 
     /// Kills the depot with SIGKILL mid-sync and starts it again on the same port.
@@ -200,7 +212,10 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
             if behind.isEmpty { break }
             try await forEachDevice(behind) { [self] d in _ = await syncOnce(d) }
         }
-        // A last pull for all, so each holds what the others pushed last.
+        // A last pull for all, so each holds what the others pushed last; then the depot
+        // compacts everything all have, and every device syncs once more after it.
+        try await forEachDevice(devices) { [self] d in _ = await syncOnce(d) }
+        compact()
         try await forEachDevice(devices) { [self] d in _ = await syncOnce(d) }
         depot.sample()
     }

@@ -16,6 +16,9 @@ final class SimStats: @unchecked Sendable {  // safe: the counters syncs touch a
     var childAcknowledged = 0
     var childCommitted = 0
     var lostAtKill: [String] = []
+    var compactions = 0
+    var compactedEntries = 0
+    var compactedTombstones = 0
     private(set) var syncOK = 0
     private(set) var syncFailed = 0
     private(set) var failures: [String: Int] = [:]
@@ -61,6 +64,7 @@ struct Verdict {
             + "syncs \(s.syncOK) completed, \(s.syncFailed) broken (\(failText.isEmpty ? "none" : failText)); "
             + "faults: \(faultText), depot SIGKILL+restart \(s.depotKills), device SIGKILL mid-write \(s.deviceKills) "
             + "(\(s.childAcknowledged) acknowledged, \(s.childCommitted) committed, all kept), clocks off \(s.skewed), offline for days \(s.offlineDevices) (\(s.offlineSkips) device-days); "
+            + "compacted \(s.compactions) times while serving (\(s.compactedEntries) log entries freed); "
             + "depot peak memory \(peakKB / 1024) MB"
             + (checksProved == true ? "; damage done on purpose afterwards (an entry deleted and an amount changed at the depot, an entry deleted on a van) was caught" : "")
         for p in problems.prefix(20) { text += "\n  " + p }

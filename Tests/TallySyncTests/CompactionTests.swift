@@ -70,6 +70,11 @@ import TallyReplica
             #expect(!mine.isEmpty)
         }
 
+        // A device joining after compaction starts from the snapshot and syncs.
+        let c = try await DeviceFile.join(depot, "van-c", route: "R02")
+        #expect(try await c.sync(scratch).status == 0)
+        #expect(try c.withReplica { try $0.rows("events").count } == 5, "van-b's entries on route R02")
+
         // A copy of van-a from before compaction comes back: refused, not silently short.
         let stale = DeviceFile(name: "van-a", route: "R01", path: oldCopy, credential: a.credential)
         let refused = try await stale.sync(scratch)

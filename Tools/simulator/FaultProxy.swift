@@ -78,7 +78,9 @@ final class FaultProxy: @unchecked Sendable {  // safe: mutable state is touched
             var kinds: [NetworkFault] = [.refuse, .cutMidRequest, .dropAnswer, .duplicate]
             // Pushes are what a late copy can harm: they get it more often.
             if path.hasPrefix("/v1/push") { kinds += [.replayLater, .replayLater] }
-            let f = kinds.randomElement(using: &rng)!  // safe: not empty
+            // Each kind once before any twice, so even a short run injects every kind.
+            let unused = kinds.filter { counts[$0] == nil }
+            let f = (unused.isEmpty ? kinds : unused).randomElement(using: &rng)!  // safe: not empty
             counts[f, default: 0] += 1
             return f
         }

@@ -80,10 +80,17 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
             devices.append(d)
             credentials[name] = credential
         }
-        // One device in twenty (at least one) goes offline for three to six days mid-run.
-        for d in devices.shuffled(using: &rng).prefix(max(1, devices.count / 20)) {
-            let from = Int.random(in: 0...max(0, config.days - 3), using: &rng)
-            d.offlineDays = from..<(from + Int.random(in: 3...6, using: &rng))
+    }
+
+    /// Offline spells of three to six days start all through the run: on average one device in
+    /// eighty a day, and one on the first day whatever the fleet's size. While away, a device
+    /// works but holds the depot's compaction back.
+    func startOfflineSpells(day: Int) {
+        let expected = Double(devices.count) / 80
+        var starts = Int(expected) + (Double.random(in: 0..<1, using: &rng) < expected - Double(Int(expected)) ? 1 : 0)
+        if day == 0 { starts = max(starts, 1) }
+        for d in devices.shuffled(using: &rng).filter({ !$0.offlineDays.contains(day) }).prefix(starts) {
+            d.offlineDays = day..<(day + Int.random(in: 3...6, using: &rng))
             stats.offlineDevices += 1
         }
     }
@@ -100,6 +107,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         }
         proxy.setFaultRate(config.faultRate)
 
+        startOfflineSpells(day: index)
         // Morning: everyone works.
         for d in devices {
             let n = d.role == .van ? Int.random(in: 8...20, using: &rng) : Int.random(in: 4...10, using: &rng)

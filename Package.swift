@@ -113,9 +113,14 @@ let package = Package(
             ],
             path: "Tools/bench",
             swiftSettings: strict),
+        // What the benchmarks and the simulator share: a real depot process to start, kill and measure.
+        .target(
+            name: "TallyToolSupport",
+            path: "Tools/support",
+            swiftSettings: strict),
         .executableTarget(
             name: "tally-sync-bench",
-            dependencies: ["TallyReplica", "TallyProtocol", "TallyRoutes", "TallyDepot", "TallySync", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TallyReplica", "TallyProtocol", "TallyRoutes", "TallyDepot", "TallySync", "TallyToolSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tools/sync-bench",
             swiftSettings: strict),
         .executableTarget(
@@ -139,7 +144,7 @@ let package = Package(
         // The fault-injecting simulator (issue 8): devices against a real depot process.
         .executableTarget(
             name: "tally-sim",
-            dependencies: ["TallyReplica", "TallyRoutes", "TallySync", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TallyReplica", "TallyRoutes", "TallySync", "TallyToolSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tools/simulator",
             swiftSettings: strict),
         .executableTarget(

@@ -64,8 +64,6 @@ public struct SyncClient: Sendable {
         })
     }
 
-    /// Creates a replica bound to a depot: asks the depot for the schema, creates the file,
-    /// registers its site id under the credential.
     /// Stores the credential the depot issued when it rotated this device's (`tally depot
     /// rotate`); the replica, site and key stay. Refused for a replica that never joined.
     public static func replaceCredential(_ token: String, in replica: Replica) throws(SyncError) {
@@ -73,16 +71,17 @@ public struct SyncClient: Sendable {
         try local { try replica.setSettings([SyncSettings.credential: token]) }
     }
 
-    /// Stores how a joined device trusts its depot from now on (and its new URL, if given),
-    /// checking the URL against that trust first. The replica and its unsynced changes stay.
-    public static func replaceTrust(_ trust: DepotTrust, url: URL?, in replica: Replica) throws(SyncError) {
+    /// Changes how a joined device trusts its depot: a new CA, plain HTTP allowed, a new URL;
+    /// nil keeps what the device has. The URL is checked against the resulting trust first.
+    /// The replica and its unsynced changes stay.
+    public static func replaceTrust(caPEM: String?, allowPlainHTTP: Bool?, url: URL?, in replica: Replica) throws(SyncError) {
         guard let current = try local({ try replica.setting(SyncSettings.url) }).flatMap(URL.init(string:)) else { throw .notJoined(replica.path) }
+        var trust = try local { try SyncSettings.trust(replica) }
+        if let caPEM { trust.caPEM = caPEM }
+        if let allowPlainHTTP { trust.allowPlainHTTP = allowPlainHTTP }
         let target = url ?? current
         try trust.check(target)
-        try local {
-            try replica.setSettings([SyncSettings.url: target.absoluteString, SyncSettings.depotCA: trust.caPEM,
-                                     SyncSettings.allowPlainHTTP: trust.allowPlainHTTP ? "1" : nil])
-        }
+        try local { try replica.setSettings(SyncSettings.values(of: trust).merging([SyncSettings.url: target.absoluteString]) { $1 }) }
     }
 
     /// How many of its latest entries a device checks against their signatures at each sync.
@@ -115,8 +114,7 @@ public struct SyncClient: Sendable {
             }
             try replica.setSettings([SyncSettings.url: url.absoluteString, SyncSettings.credential: credential,
                                      SyncSettings.device: answer.device, SyncSettings.role: answer.role,
-                                     SyncSettings.scope: answer.route, SyncSettings.depotCA: trust.caPEM,
-                                     SyncSettings.allowPlainHTTP: trust.allowPlainHTTP ? "1" : nil])
+                                     SyncSettings.scope: answer.route].merging(SyncSettings.values(of: trust)) { $1 })
             try key.store(in: replica)
             try replica.checkpoint()
             try replica.close()

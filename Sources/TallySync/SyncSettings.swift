@@ -24,6 +24,11 @@ struct SyncSettings {
         DepotTrust(caPEM: try replica.setting(depotCA), allowPlainHTTP: try replica.setting(allowPlainHTTP) == "1")
     }
 
+    /// The settings `trust(_:)` reads back (nil removes one).
+    static func values(of trust: DepotTrust) -> [String: String?] {
+        [depotCA: trust.caPEM, allowPlainHTTP: trust.allowPlainHTTP ? "1" : nil]
+    }
+
     static func cursor(_ replica: Replica) throws(ReplicaError) -> VersionVector {
         guard let json = try replica.setting(cursor) else { return VersionVector() }
         return (try? JSONDecoder().decode(VersionVector.self, from: Data(json.utf8))) ?? VersionVector()

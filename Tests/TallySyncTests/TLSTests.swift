@@ -92,6 +92,9 @@ import TallySync
         let synced = try await van.sync(scratch)
         #expect(synced.status == 0, "\(synced)")
         #expect(try depot.rows("events").count == 5, "the entries written in between arrive, once")
+        // Trust changed again with only a URL: the CA given before stays.
+        #expect(try await Tool.run(["trust", "--url", depot.url, "--replica", van.path], in: scratch).status == 0)
+        #expect(try await van.sync(scratch).status == 0, "the device still trusts the depot's CA")
         await depot.stop()
     }
 

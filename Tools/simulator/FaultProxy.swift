@@ -1,4 +1,5 @@
 import Foundation
+import TallyToolSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,12 +40,12 @@ final class FaultProxy: @unchecked Sendable {  // safe: mutable state is touched
         self.upstreamPort = upstreamPort
         rng = SeededGenerator(seed: seed)
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard listener >= 0 else { throw SimError("cannot open the proxy's socket") }
+        guard listener >= 0 else { throw ToolError("cannot open the proxy's socket") }
         var yes: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var addr = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(listener, 512) == 0 else { throw SimError("cannot listen on 127.0.0.1 for the proxy") }
+        guard bound == 0, listen(listener, 512) == 0 else { throw ToolError("cannot listen on 127.0.0.1 for the proxy") }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
         port = Int(UInt16(bigEndian: addr.sin_port))
@@ -228,9 +229,4 @@ struct SocketReader {
         }
         return nil
     }
-}
-
-struct SimError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TallyToolSupport
 
 /// What one simulator run does: how many devices, for how long, and how often things break.
 struct SimConfig: Sendable {
@@ -31,12 +32,12 @@ struct SimConfig: Sendable {
         var c = SimConfig()
         var a = arguments
         func value(_ flag: String) throws -> String {
-            guard !a.isEmpty else { throw SimError("\(flag) needs a value") }
+            guard !a.isEmpty else { throw ToolError("\(flag) needs a value") }
             return a.removeFirst()
         }
         func number<T: LosslessStringConvertible>(_ flag: String, _: T.Type) throws -> T {
             let v = try value(flag)
-            guard let n = T(v) else { throw SimError("\(flag) takes a number, not '\(v)'") }
+            guard let n = T(v) else { throw ToolError("\(flag) takes a number, not '\(v)'") }
             return n
         }
         while !a.isEmpty {
@@ -57,11 +58,11 @@ struct SimConfig: Sendable {
             case "-h", "--help":
                 print(usage)
                 exit(0)
-            default: throw SimError("unknown option '\(flag)'")
+            default: throw ToolError("unknown option '\(flag)'")
             }
         }
         guard c.vans + c.windows >= 1, c.days >= 1, c.parallel >= 1, (0...1).contains(c.faultRate) else {
-            throw SimError("need at least one device and one day, --parallel ≥ 1, --fault-rate between 0 and 1")
+            throw ToolError("need at least one device and one day, --parallel ≥ 1, --fault-rate between 0 and 1")
         }
         return c
     }

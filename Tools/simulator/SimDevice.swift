@@ -1,4 +1,5 @@
 import Foundation
+import TallyToolSupport
 import Logging
 import TallyReplica
 import TallyRoutes
@@ -71,7 +72,7 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
     /// A day's work: deliveries (a van) or fees (a window), one transaction each as at the
     /// counter, then the day's cash paid in. Each entry is recorded once its write returned.
     func work(day: String, entries: Int, rng: inout SeededGenerator) throws {
-        guard let replica else { throw SimError("\(name) is not open") }
+        guard let replica else { throw ToolError("\(name) is not open") }
         let key = try DeviceKey.stored(in: replica)
         var cash: Int64 = 0
         for _ in 0..<entries {
@@ -110,7 +111,7 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
     /// Entries a killed writer process committed: the ones it printed must all be in the file;
     /// every one in the file, printed or not, is the device's from now on.
     func adopt(childPrefix: String, printed: Set<String>) throws -> (adopted: Int, lost: [String]) {
-        guard let replica else { throw SimError("\(name) is not open") }
+        guard let replica else { throw ToolError("\(name) is not open") }
         var found: [String: Recorded] = [:]
         try replica.select("SELECT id, kind, amount, day FROM events WHERE id LIKE ?1", [.text(childPrefix + "%")]) { r in
             found[r[0].text ?? ""] = Recorded(kind: r[1].text ?? "", amount: r[2].integer ?? 0, day: r[3].text ?? "")

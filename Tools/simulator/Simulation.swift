@@ -1,8 +1,10 @@
 import Foundation
+import TallyToolSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 import TallyReplica
+import TallyRoutes
 import TallySync
 
 /// One run: set up a depot and its devices, work the days with faults, heal, then check.
@@ -25,7 +27,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let tally = here.appendingPathComponent("tally").path
         guard FileManager.default.isExecutableFile(atPath: tally) else {
-            throw SimError("no tally binary beside tally-sim (\(tally)); build both: swift build -c release --product tally && swift build -c release --product tally-sim")
+            throw ToolError("no tally binary beside tally-sim (\(tally)); build both: swift build -c release --product tally && swift build -c release --product tally-sim")
         }
         depot = DepotRunner(tally: tally, data: (work as NSString).appendingPathComponent("depot"), logDir: work)
     }
@@ -33,7 +35,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
     var proxyURL: URL { URL(string: "http://127.0.0.1:\(proxy.port)")! }  // safe: well-formed
 
     func run() async throws -> Verdict {
-        try setUp()
+        try await setUp()
         let base = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18, a fixed start
         var day = 0
         while true {
@@ -47,7 +49,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         try await heal()
         let days = (0..<day).map { Self.dayString(base.addingTimeInterval(Double($0) * 86_400)) }
         var verdict = try check(days: days)
-        depot.stop()
+        await depot.stop()
         if verdict.passed && config.proveChecks { verdict = try proveChecks(verdict, days: days) }
         if verdict.passed && !config.keep { try? FileManager.default.removeItem(atPath: work) }
         return verdict
@@ -55,9 +57,9 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
 
     // MARK: - Set-up
 
-    func setUp() throws {
+    func setUp() async throws {
         try depot.run(["depot", "init", "--data", depot.data])
-        try depot.start()
+        try await depot.start()
         proxy = try FaultProxy(upstreamPort: depot.port, seed: config.seed &+ 1)
         let total = config.vans + config.windows
         for i in 0..<total {
@@ -76,7 +78,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
             let json = try depot.run(["depot", "enroll", name, "--role", isVan ? "van" : "window",
                                       isVan ? "--route" : "--window", scope, "--data", depot.data, "--json"])
             guard let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-                  let credential = obj["credential"] as? String else { throw SimError("enroll \(name): \(json)") }
+                  let credential = obj["credential"] as? String else { throw ToolError("enroll \(name): \(json)") }
             devices.append(d)
             credentials[name] = credential
         }
@@ -154,7 +156,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         depot.kill9()
         stats.depotKills += 1
         try await Task.sleep(nanoseconds: 300_000_000)
-        try depot.start()
+        try await depot.start()
     }
 
     /// Runs a child process writing into the device's file and kills it with SIGKILL after a
@@ -213,7 +215,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
     /// holds and it has pulled everything, then once more.
     func heal() async throws {
         proxy.setFaultRate(0)
-        if !depot.isRunning { try depot.start() }
+        if !depot.isRunning { try await depot.start() }
         proxy.replayHeld()
         for round in 0..<6 {
             let behind = devices.filter { $0.pending() > 0 || round == 0 }
@@ -270,7 +272,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         for date in days {
             let json = try depot.run(["reconcile", "--data", depot.data, "--date", date, "--format", "json"])
             guard let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-                  let settlements = obj["settlements"] as? [[String: Any]] else { throw SimError("reconcile \(date): not JSON") }
+                  let settlements = obj["settlements"] as? [[String: Any]] else { throw ToolError("reconcile \(date): not JSON") }
             var byDevice: [String: (collected: Int64, deposited: Int64)] = [:]
             for s in settlements {
                 guard let device = s["device"] as? String, let cash = s["cash"] as? [String: Any] else { continue }
@@ -305,7 +307,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
               let victim = van.recorded.first(where: { $0.value.kind == "deliver" })?.key,
               let other = van.recorded.first(where: { $0.value.kind == "deliver" && $0.key != victim })?.key,
               let third = van.recorded.first(where: { $0.key != victim && $0.key != other })?.key
-        else { throw SimError("--prove-checks needs a van with at least three entries") }
+        else { throw ToolError("--prove-checks needs a van with at least three entries") }
         let depotFile = (depot.data as NSString).appendingPathComponent("depot.sqlite")
         try Self.sqlite(depotFile, "DELETE FROM events WHERE id = '\(victim)'; UPDATE events SET amount = amount + 1 WHERE id = '\(other)';")
         try van.closeFile()
@@ -333,17 +335,12 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         p.arguments = [file, sql]
         try p.run()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw SimError("sqlite3 \(file) failed") }
+        guard p.terminationStatus == 0 else { throw ToolError("sqlite3 \(file) failed") }
     }
 
     /// A money string ("123.45") as minor units.
     static func minor(_ any: Any?) -> Int64 {
-        guard let s = any as? String else { return 0 }
-        let negative = s.hasPrefix("-")
-        let parts = s.trimmingCharacters(in: CharacterSet(charactersIn: "-")).split(separator: ".", omittingEmptySubsequences: false)
-        let whole = Int64(parts.first ?? "0") ?? 0
-        let cents = parts.count > 1 ? Int64(String(parts[1]).padding(toLength: 2, withPad: "0", startingAt: 0).prefix(2)) ?? 0 : 0
-        return (negative ? -1 : 1) * (whole * 100 + cents)
+        (any as? String).flatMap { try? Money(parsing: $0) }?.minorUnits ?? 0
     }
 
     static func dayString(_ date: Date) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import TallyToolSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -38,10 +39,10 @@ enum RawPush {
             var bytes = Array(data)
             if let first = bytes.first, first != UInt8(ascii: "{") { bytes = try Deflate.decompress(bytes, limit: WireLimits.maxInflated) }
             guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-                throw BenchError("push answered \((response as? HTTPURLResponse)?.statusCode ?? 0): \(String(decoding: bytes, as: UTF8.self))")
+                throw ToolError("push answered \((response as? HTTPURLResponse)?.statusCode ?? 0): \(String(decoding: bytes, as: UTF8.self))")
             }
             let answer = try WireCodec.decode(PushResponse.self, from: bytes, compressed: false)
-            guard answer.ack > ack else { throw BenchError("push: the depot's ack did not move (\(answer.ack))") }
+            guard answer.ack > ack else { throw ToolError("push: the depot's ack did not move (\(answer.ack))") }
             ack = answer.ack
             pushed += page.count
             sent += body.count
@@ -74,7 +75,7 @@ enum SnapshotSteps {
             return Fmt.secs(clock.duration(to: now))
         }
         let (data, response) = try await session.data(for: req)
-        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw BenchError("snapshot: HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)") }
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw ToolError("snapshot: HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)") }
         let body = Array(data)
         t.request = lap()
         t.received = body.count

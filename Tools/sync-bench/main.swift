@@ -16,6 +16,7 @@
 //   delta      pulling 100,000 changes as deltas versus a snapshot of the same rows
 //   breakdown  the push and pull paths piece by piece in-process (JSON, zlib, scope, SQLite)
 import Foundation
+import TallyToolSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -58,12 +59,12 @@ struct Options: Sendable {
         var o = Options()
         var it = args.makeIterator()
         func value(_ name: String) throws -> String {
-            guard let v = it.next() else { throw BenchError("\(name) needs a value") }
+            guard let v = it.next() else { throw ToolError("\(name) needs a value") }
             return v
         }
         func int(_ name: String) throws -> Int {
             let v = try value(name)
-            guard let n = Int(v.replacingOccurrences(of: "_", with: "").replacingOccurrences(of: ",", with: "")) else { throw BenchError("\(name): '\(v)' is not a number") }
+            guard let n = Int(v.replacingOccurrences(of: "_", with: "").replacingOccurrences(of: ",", with: "")) else { throw ToolError("\(name): '\(v)' is not a number") }
             return n
         }
         var explicit: [String: Int] = [:]
@@ -96,7 +97,7 @@ struct Options: Sendable {
                                             [--scratch DIR] [--keep] [--tally PATH] [--depot-wrapper "valgrind --tool=callgrind"] [--perf DIR] [--light-clients]
                     """)
                 exit(0)
-            default: throw BenchError("unknown option \(a); --help lists them")
+            default: throw ToolError("unknown option \(a); --help lists them")
             }
         }
         if o.quick {
@@ -229,7 +230,7 @@ func benchDay(_ o: Options, tally: String, scratch: String) async throws -> [Str
         let summary = try await client.sync(progress: { phases.record($0) })
         let seconds = Fmt.secs(phases.start.duration(to: .now))
         guard summary.pushed == written.changes, summary.blobsUp == written.blobs, summary.pending == 0 else {
-            throw BenchError("day run \(i): pushed \(summary.pushed)/\(written.changes), blobs \(summary.blobsUp)/\(written.blobs), pending \(summary.pending)")
+            throw ToolError("day run \(i): pushed \(summary.pushed)/\(written.changes), blobs \(summary.blobsUp)/\(written.blobs), pending \(summary.pending)")
         }
         let pullAt = phases.at(.pull) ?? seconds
         let blobsAt = phases.at(.blobs) ?? seconds
@@ -392,9 +393,9 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
     await depot.stop()
     let log = PushLog(depot.log)
     if !timedOut {
-        guard pushed == total, pending == 0 else { throw BenchError("fleet: pushed \(pushed) of \(total), \(pending) pending") }
+        guard pushed == total, pending == 0 else { throw ToolError("fleet: pushed \(pushed) of \(total), \(pending) pending") }
         let held = try Replica.open(at: folder.replicaPath, options: .quiet()).changeCount()
-        guard held >= total else { throw BenchError("fleet: the depot holds \(held) changes, fewer than the \(total) pushed") }
+        guard held >= total else { throw ToolError("fleet: the depot holds \(held) changes, fewer than the \(total) pushed") }
     }
 
     var tab = Table((pushOnly ? "2b. \(n) vans pushing at once (pushes only, no pull or blob phase\(o.lightClients ? ", plain-socket clients" : "")): " : "2. \(n) vans syncing at once: ") + "\(Fmt.int(total)) changes (\(Fmt.int(plan.first! * VanDay.changesPerTicket))–\(Fmt.int(plan.last! * VanDay.changesPerTicket)) per van)\(totalBlobs > 0 ? " + \(totalBlobs) blobs" : "")",  // safe: n >= 1
@@ -505,15 +506,15 @@ func benchFirst(_ o: Options, tally: String, scratch: String) async throws -> [S
         let n = try DepotLoad.deltas(feeder.replica, route: "R01", device: devices[0].name, count: o.firstDeltas, offset: offset)
         offset += n / 3
         let fs = try await feeder.sync()
-        guard fs.pushed == n else { throw BenchError("the feeder pushed \(fs.pushed) of \(n)") }
+        guard fs.pushed == n else { throw ToolError("the feeder pushed \(fs.pushed) of \(n)") }
         t = .now
         let s = try await c.sync()
         firsts.append(Fmt.secs(t.duration(to: .now)))
         received.append(s.bytesReceived)
-        guard s.pulled == n else { throw BenchError("the new device pulled \(s.pulled) changes, not the \(n) written after its snapshot") }
+        guard s.pulled == n else { throw ToolError("the new device pulled \(s.pulled) changes, not the \(n) written after its snapshot") }
         for k in [0, o.firstRows - 1] {
             let key = "R01" + String(format: "-T%07d", k)
-            guard try c.replica.row("tickets", key: key) != nil else { throw BenchError("the new device lacks ticket \(key)") }
+            guard try c.replica.row("tickets", key: key) != nil else { throw ToolError("the new device lacks ticket \(key)") }
         }
         say("  first run \(i): join \(Fmt.s(joins.last!)), first sync \(Fmt.s(firsts.last!)) pulling \(Fmt.int(n)) changes")  // safe: appended above
         removeReplica(d.path)
@@ -577,7 +578,7 @@ func benchDelta(_ o: Options, tally: String, scratch: String) async throws -> [S
     var t = ContinuousClock.now
     let s = try await old.sync()
     let pullSecs = Fmt.secs(t.duration(to: .now))
-    guard s.pulled == o.deltaRows else { throw BenchError("delta: pulled \(s.pulled) of \(o.deltaRows)") }
+    guard s.pulled == o.deltaRows else { throw ToolError("delta: pulled \(s.pulled) of \(o.deltaRows)") }
     t = .now
     _ = try await join(devices[1], depot, pageSize: o.pageSize)
     let snapSecs = Fmt.secs(t.duration(to: .now))
@@ -638,7 +639,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         bodies.append(inflated)
         let decoded = try time(&tDecode) { try WireCodec.decodePush(from: inflated, compressed: false) }
         let viaDecoder = try time(&tDecodeJSON) { try WireCodec.decode(PushRequest.self, from: inflated, compressed: false) }
-        guard PushParser.parse(inflated) != nil, decoded == viaDecoder else { throw BenchError("breakdown: PushParser and JSONDecoder disagree on a push body") }
+        guard PushParser.parse(inflated) != nil, decoded == viaDecoder else { throw ToolError("breakdown: PushParser and JSONDecoder disagree on a push body") }
         // As DepotService.push checks: each change against the row as the push has written it so far.
         let refused = try time(&tScope) {
             try depot.read { rows in
@@ -655,7 +656,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
                 return false
             }
         }
-        guard !refused else { throw BenchError("breakdown: the scope policy refused the van's own changes") }
+        guard !refused else { throw ToolError("breakdown: the scope policy refused the van's own changes") }
         _ = try time(&tApply) { try depot.apply(decoded.changes) }
         ack = changes.last!.seq  // safe: not empty
     }
@@ -677,7 +678,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     }
     let (scanOther, _, servedOther, _) = try pullScan(other)
     let (scanAll, jsonAll, servedAll, _) = try pullScan(accountant)
-    guard servedOther == 0, servedAll == n else { throw BenchError("breakdown: pull served \(servedOther) / \(servedAll) of \(n)") }
+    guard servedOther == 0, servedAll == n else { throw ToolError("breakdown: pull served \(servedOther) / \(servedAll) of \(n)") }
     // The whole service path (DepotService.handle: inflate, decode, scope, merge, answer), no HTTP.
     let folder2 = DepotFolder(dir + "/depot2")
     try folder2.create(schema: RouteSchema.current, options: .quiet())
@@ -696,7 +697,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
         let req = DepotRequest(method: "POST", path: "/v1/push", headers: ["Authorization": "Bearer \(cred2.token)", "Content-Encoding": "deflate",
                                                                             "Accept-Encoding": "deflate"], body: body)
         let res = time(&tService) { service.handle(req) }
-        guard res.status == 200 else { throw BenchError("breakdown: the service answered \(res.status): \(String(decoding: res.body, as: UTF8.self))") }
+        guard res.status == 200 else { throw ToolError("breakdown: the service answered \(res.status): \(String(decoding: res.body, as: UTF8.self))") }
         ack = changes.last!.seq  // safe: not empty
     }
 
@@ -768,11 +769,11 @@ do {
     let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     let tally = o.tally ?? exe.deletingLastPathComponent().appendingPathComponent("tally").path
     guard FileManager.default.isExecutableFile(atPath: tally) else {
-        throw BenchError("no tally executable at \(tally): build it with `swift build -c release --product tally`, or pass --tally PATH")
+        throw ToolError("no tally executable at \(tally): build it with `swift build -c release --product tally`, or pass --tally PATH")
     }
     let scratch = o.scratch ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("tally-sync-bench-\(getpid())")
     if FileManager.default.fileExists(atPath: scratch) {
-        guard (try FileManager.default.contentsOfDirectory(atPath: scratch)).isEmpty else { throw BenchError("\(scratch) is not empty") }
+        guard (try FileManager.default.contentsOfDirectory(atPath: scratch)).isEmpty else { throw ToolError("\(scratch) is not empty") }
     }
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     defer { if !o.keep { try? FileManager.default.removeItem(atPath: scratch) } }

@@ -30,6 +30,14 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     public var isRevoked: Bool { revokedAt != nil }
 }
 
+/// Audit actions that other commands look for.
+public enum AuditAction {
+    /// A push refused for an entry that does not match its signature.
+    public static let refusedSignature = "refused_signature"
+    /// A device reporting entries of its own file that no longer match their signatures.
+    public static let tamperReported = "tamper_reported"
+}
+
 /// One line of the depot's audit log: refused writes, enrolments, revocations.
 public struct AuditEntry: Codable, Sendable, Equatable {
     public var at: String

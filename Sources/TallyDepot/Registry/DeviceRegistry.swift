@@ -173,7 +173,24 @@ public final class DeviceRegistry: Sendable {
     }
 
     public func audit(device: String, action: String, detail: String) {
-        try? queue.write { db in try Self.audit(db, now, device, action, detail) }
+        audit(device: device, action: action, details: [detail])
+    }
+
+    /// Several lines of one kind, in one transaction.
+    public func audit(device: String, action: String, details: [String]) {
+        let at = now
+        try? queue.write { db in for d in details { try Self.audit(db, at, device, action, d) } }
+    }
+
+    /// The audit lines of these actions (of one device, if given), oldest first, all of them.
+    public func auditLog(actions: [String], device: String? = nil) throws -> [AuditEntry] {
+        try queue.read { db in
+            let marks = actions.map { _ in "?" }.joined(separator: ", ")
+            return try GRDB.Row.fetchAll(db, sql: "SELECT at, device, action, detail FROM audit WHERE action IN (\(marks)) AND (? IS NULL OR device = ?) ORDER BY seq",
+                                         arguments: StatementArguments(actions + [device, device])).map {
+                AuditEntry(at: $0[0], device: $0[1], action: $0[2], detail: $0[3])
+            }
+        }
     }
 
     public func auditLog(limit: Int = 1000) throws -> [AuditEntry] {
@@ -201,5 +218,12 @@ enum Timestamp {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    /// A timestamp `iso` wrote, read back.
+    static func date(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: s)
     }
 }

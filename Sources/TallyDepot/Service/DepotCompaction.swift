@@ -23,17 +23,14 @@ public enum DepotCompaction {
 
     public static func run(replica: Replica, registry: DeviceRegistry, dryRun: Bool) throws -> Report {
         let cursors = try registry.cursors()
-        var horizon: VersionVector? = nil
-        for (_, cursor) in cursors {
-            let c = cursor ?? VersionVector()
-            horizon = horizon.map { h in VersionVector(Dictionary(uniqueKeysWithValues: h.sorted.map { ($0.site, min($0.seq, c[$0.site])) })) } ?? c
-        }
-        let h = horizon ?? VersionVector()
-        let freed = try replica.compact(below: h, dryRun: dryRun)
+        let h = cursors.map { $0.cursor ?? VersionVector() }.reduce(nil as VersionVector?) { $0?.meet($1) ?? $1 } ?? VersionVector()
+        // The horizon is recorded before the history goes: stopped in between, the depot
+        // refuses a cursor it could still serve, never serves one a page with a hole in it.
         if !dryRun {
             let merged = (try self.horizon(of: replica)).map { $0.merged(with: h) } ?? h
             try replica.setSettings([horizonSetting: String(decoding: try JSONEncoder().encode(merged), as: UTF8.self)])
         }
+        let freed = try replica.compact(below: h, dryRun: dryRun)
         return Report(devices: cursors.count, neverPulled: cursors.filter { $0.cursor == nil }.map(\.device),
                       horizon: h, freed: freed, dryRun: dryRun)
     }

@@ -58,9 +58,10 @@ enum DepotMetrics {
     /// The gauges read at scrape time: each device's time since its last sync and its clock
     /// skew, and what waits for a person (quarantined entries, open conflicts).
     static func refresh(replica: Replica, registry: DeviceRegistry, now: Date) throws {
-        for d in try registry.devices() where !d.isRevoked {
+        let devices = try registry.devices().filter { !$0.isRevoked }
+        for d in devices {
             let labels = [("device", d.name), ("role", d.role.rawValue)]
-            let age = d.lastSyncAt.flatMap(parse).map { max(0, now.timeIntervalSince($0)) } ?? -1
+            let age = d.lastSyncAt.flatMap(Timestamp.date).map { max(0, now.timeIntervalSince($0)) } ?? -1
             Gauge(label: "tally_device_last_sync_age_seconds", dimensions: labels).record(age)
             Gauge(label: "tally_device_clock_skew_seconds", dimensions: labels).record(Double(d.lastSkewMs ?? 0) / 1000)
         }
@@ -71,12 +72,6 @@ enum DepotMetrics {
         }
         Gauge(label: "tally_quarantine_entries").record(quarantined)
         Gauge(label: "tally_open_conflicts").record(conflicts)
-        Gauge(label: "tally_devices").record(try registry.devices().filter { !$0.isRevoked }.count)
-    }
-
-    private static func parse(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: s) ?? ISO8601DateFormatter().date(from: s)
+        Gauge(label: "tally_devices").record(devices.count)
     }
 }

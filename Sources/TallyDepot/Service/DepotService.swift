@@ -126,7 +126,7 @@ public final class DepotService: Sendable {
         // Signatures first: an altered entry is named as such, whatever its scope.
         for c in req.changes {
             if let why = SignatureCheck.refusal(c, device: device) {
-                registry.audit(device: device.name, action: "refused_signature", detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
+                registry.audit(device: device.name, action: AuditAction.refusedSignature, detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
                 logger.warning("entry with a bad signature refused", metadata: ["device": "\(device.name)", "key": "\(c.key)"])
                 throw WireError.badSignature("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
             }
@@ -175,9 +175,7 @@ public final class DepotService: Sendable {
         let device = try registry.authenticate(r.bearer)
         let req = try WireCodec.decode(AlarmRequest.self, from: r.body, compressed: r.isCompressed)
         let entries = req.entries.prefix(1000)
-        for e in entries {
-            registry.audit(device: device.name, action: "tamper_reported", detail: "events \(e.id): \(e.problem): \(e.detail)")
-        }
+        registry.audit(device: device.name, action: AuditAction.tamperReported, details: entries.map { "events \($0.id): \($0.problem): \($0.detail)" })
         logger.warning("a device reports altered entries in its file", metadata: ["device": "\(device.name)", "entries": "\(entries.count)"])
         return try json(AlarmResponse(recorded: entries.count), r)
     }

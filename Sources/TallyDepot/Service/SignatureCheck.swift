@@ -7,11 +7,9 @@ import TallyRoutes
 /// audited. A missing predecessor is not refused: the entry is held and its gap shows (as
 /// `chain_gap`) in reconciliation and `tally audit verify` until the predecessor arrives.
 enum SignatureCheck {
-    /// The ledger table whose entries are signed.
-    static let table = "events"
 
     static func refusal(_ c: Change, device: DeviceRecord) -> String? {
-        guard c.table == table, !c.values.isEmpty, let publicKey = device.publicKey else { return nil }
+        guard c.table == EventChain.table, !c.values.isEmpty, let publicKey = device.publicKey else { return nil }
         var values: [String: Value] = [:]
         for v in c.values { values[v.column] = v.value }
         if let writer = values["device"]?.text, writer != device.name {

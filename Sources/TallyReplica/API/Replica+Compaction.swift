@@ -30,16 +30,15 @@ extension Replica {
                 let upTo = min(horizon[site], e.contiguous[idx] ?? 0)
                 guard upTo > 0 else { continue }
                 let range: [DatabaseValueConvertible] = [StoreLayout.logID(site: idx, seq: 0), StoreLayout.logID(site: idx, seq: upTo)]
-                report.logEntries += try Int.fetchOne(db, sql: "SELECT count(*) FROM tally_log WHERE id > ? AND id <= ?", arguments: StatementArguments(range)) ?? 0
-                if !dryRun { try db.execute(sql: "DELETE FROM tally_log WHERE id > ? AND id <= ?", arguments: StatementArguments(range)) }
+                report.logEntries += try count(db, "FROM tally_log WHERE id > ? AND id <= ?", StatementArguments(range), dryRun: dryRun)
             }
             // A tombstone must outlive its delete only while a peer may still need the delete;
             // with no change of its row left in the log, every peer has it.
             for (i, plan) in e.plans.enumerated() where plan.schema.deletable {
                 let t = StoreLayout.quote(plan.schema.name), k = StoreLayout.quote(plan.schema.key)
-                let orphaned = "FROM \(t) WHERE tally_cl % 2 = 0 AND NOT EXISTS (SELECT 1 FROM tally_log WHERE tbl = ? AND key = \(t).\(k))"
-                report.tombstones += try Int.fetchOne(db, sql: "SELECT count(*) \(orphaned)", arguments: [i]) ?? 0
-                if !dryRun { try db.execute(sql: "DELETE \(orphaned)", arguments: [i]) }
+                // NOT IN: the table's log keys are gathered once (the log has no (tbl, key) index).
+                let orphaned = "FROM \(t) WHERE tally_cl % 2 = 0 AND \(k) NOT IN (SELECT key FROM tally_log WHERE tbl = ?)"
+                report.tombstones += try count(db, orphaned, [i], dryRun: dryRun)
             }
         }
         if !dryRun && report.logEntries + report.tombstones > 0 {
@@ -52,6 +51,13 @@ extension Replica {
         }
         report.bytesAfter = dryRun ? report.bytesBefore : fileBytes()
         return report
+    }
+
+    /// Rows matching `clause` (`FROM … WHERE …`): counted on a dry run, else deleted.
+    private func count(_ db: Database, _ clause: String, _ arguments: StatementArguments, dryRun: Bool) throws -> Int {
+        if dryRun { return try Int.fetchOne(db, sql: "SELECT count(*) \(clause)", arguments: arguments) ?? 0 }
+        try db.execute(sql: "DELETE \(clause)", arguments: arguments)
+        return db.changesCount
     }
 
     /// The file and its write-ahead log, in bytes.

@@ -13,7 +13,9 @@ extension Replica {
     /// Merges every kept change this replica's schema can now hold; returns how many.
     @discardableResult
     public func replayDeferred() throws(ReplicaError) -> Int {
-        try withWrite { db, engine in
+        // Called at every sync: nothing waiting (the usual case) costs a read, not a write.
+        guard try deferredCount() > 0 else { return 0 }
+        return try withWrite { db, engine in
             guard try db.tableExists("tally_deferred") else { return 0 }
             var ready: [(rowid: Int64, change: Change, partial: Bool)] = []
             for row in try Row_.fetchAll(db, sql: "SELECT rowid, change, partial FROM tally_deferred ORDER BY rowid") {

@@ -30,9 +30,15 @@ extension Replica {
     /// Several local indexes at once, in one transaction (a command that opens the file for one
     /// write pays for one).
     public func ensureIndexes(_ indexes: [(table: String, columns: [String])]) throws(ReplicaError) {
+        // Made once per file: the usual call finds them all and needs no write transaction.
+        let existing = try withRead { db, _ in
+            Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'"))
+        }
+        let missing = indexes.filter { !existing.contains("tally_ix_\($0.table)_" + $0.columns.joined(separator: "_")) }
+        if missing.isEmpty { return }
         try withWrite { db, e in
             let q = StoreLayout.quote
-            for (table, columns) in indexes {
+            for (table, columns) in missing {
                 guard let plan = e.planByName[table], !columns.isEmpty else { throw ReplicaError.schemaMismatch("there is no table '\(table)'") }
                 for c in columns where plan.schema.columnIndex(c) == nil && c != "tally_cl" {
                     throw ReplicaError.schemaMismatch("there is no column '\(c)' in table '\(table)'")

@@ -24,6 +24,13 @@ public struct VersionVector: Sendable, Hashable, Codable, CustomStringConvertibl
         VersionVector(entries.merging(other.entries, uniquingKeysWith: max))
     }
 
+    /// Entry-wise minimum: what both have (a site missing from either counts 0).
+    public func meet(_ other: VersionVector) -> VersionVector {
+        var out: [SiteID: UInt64] = [:]
+        for (site, seq) in entries { out[site] = min(seq, other[site]) }
+        return VersionVector(out)
+    }
+
     /// Sites in id order, for display and canonical encoding.
     public var sorted: [(site: SiteID, seq: UInt64)] {
         entries.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

@@ -68,10 +68,21 @@ public struct ChainAudit: Sendable, Codable, Equatable {
         var results: [DeviceResult] = []
         var findings: [Finding] = []
         for device in devices {
-            let all = try replica.rows("events", where: "device", is: .text(device))
-            var rows = all.filter { $0["chain"].integer != nil }.sorted { ($0["chain"].integer ?? 0, $0.key) < ($1["chain"].integer ?? 0, $1.key) }
+            let all: [Row]
+            let rows: [Row]
+            if let lastEntries {
+                // Only the latest entries, found through the (device, chain) index: a device's
+                // check at each sync does not read its whole history.
+                var keys: [String] = []
+                try replica.select("SELECT id FROM events WHERE device = ?1 AND chain IS NOT NULL AND tally_cl % 2 = 1 ORDER BY chain DESC, id DESC LIMIT ?2",
+                                   [.text(device), .integer(Int64(lastEntries))]) { keys.append($0[0].text ?? "") }
+                rows = try keys.reversed().compactMap { try replica.row("events", key: $0) }
+                all = rows
+            } else {
+                all = try replica.rows("events", where: "device", is: .text(device))
+                rows = all.filter { $0["chain"].integer != nil }.sorted { ($0["chain"].integer ?? 0, $0.key) < ($1["chain"].integer ?? 0, $1.key) }
+            }
             let legacy = all.count - rows.count
-            if let lastEntries, rows.count > lastEntries { rows = Array(rows.suffix(lastEntries)) }
             guard let key = keys[device] else {
                 if !all.isEmpty {
                     findings.append(Finding(device: device, problem: .noKey, entry: nil, chain: nil,

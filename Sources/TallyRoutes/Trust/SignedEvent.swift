@@ -51,6 +51,12 @@ public enum SignedEvent {
         return key.isValidSignature(s, for: bytes)
     }
 
+    /// Whether a stored entry carries a signature of its own bytes by `publicKey`.
+    public static func verify(row: Row, publicKey: String) -> Bool {
+        guard let sig = row["sig"].text else { return false }
+        return verify(bytes(id: row.key, values(of: row)), sig: sig, publicKey: publicKey)
+    }
+
     /// The values of a stored row, by column name.
     public static func values(of row: Row) -> [String: Value] {
         var out: [String: Value] = [:]

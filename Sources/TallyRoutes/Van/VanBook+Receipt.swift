@@ -67,9 +67,9 @@ extension VanBook {
         }
         // The entry itself, against the device's key: offline, nothing but the row and the key.
         if let row = try replica.row("events", key: d.id) {
-            let key = try publicKey ?? (d.device == device ? replica.setting(DeviceKey.publicSetting) : nil)
-            if let sig = row["sig"].text, let key {
-                let ok = SignedEvent.verify(SignedEvent.bytes(id: d.id, SignedEvent.values(of: row)), sig: sig, publicKey: key)
+            let key = publicKey ?? (d.device == device ? self.key?.publicKey : nil)
+            if !row["sig"].isNull, let key {
+                let ok = SignedEvent.verify(row: row, publicKey: key)
                 checks.append(.init(check: "device signature", ok: ok,
                                     detail: ok ? "entry \(d.id) is signed by \(d.device)'s key \(key.prefix(16))…, entry \(row["chain"].integer ?? 0) of its chain"
                                         : "entry \(d.id) does not match \(d.device)'s signature: it was changed after it was signed"))

@@ -35,10 +35,8 @@ struct AuditVerify: TallyCommand {
         for d in try registry.devices() { if let k = d.publicKey { keys[d.name] = k } }
         let replica = try folder.replica(schema: RouteSchema.current, options: .cli())
         let audit = try ChainAudit.run(replica, keys: keys, device: device)
-        let refused = try registry.auditLog(limit: 100_000).filter {
-            ($0.action == "refused_signature" || $0.action == "tamper_reported") && (device == nil || $0.device == device)
-        }.reversed()
-        let result = Result(audit: audit, refused: Array(refused), ok: audit.ok && refused.isEmpty)
+        let refused = try registry.auditLog(actions: [AuditAction.refusedSignature, AuditAction.tamperReported], device: device)
+        let result = Result(audit: audit, refused: refused, ok: audit.ok && refused.isEmpty)
         if json {
             try Console.json(result)
         } else {
@@ -46,7 +44,7 @@ struct AuditVerify: TallyCommand {
             for d in audit.devices { t.add([d.device, String(d.entries), String(d.verified), String(d.head)]) }
             Console.out(audit.devices.isEmpty ? "no entries at the depot yet" : t.render())
             for f in audit.findings { Console.out("\(f.problem.rawValue.uppercased())  \(f.device)  \(f.detail)") }
-            for e in refused { Console.out("\(e.action == "tamper_reported" ? "ALTERED ON DEVICE" : "REFUSED AT PUSH")  \(e.device)  \(e.at)  \(e.detail)") }
+            for e in refused { Console.out("\(e.action == AuditAction.tamperReported ? "ALTERED ON DEVICE" : "REFUSED AT PUSH")  \(e.device)  \(e.at)  \(e.detail)") }
             Console.out(result.ok ? "every entry verified: signed by its device, in an unbroken chain" : "NOT verified: see above")
         }
         if !result.ok { throw ExitCode(1) }

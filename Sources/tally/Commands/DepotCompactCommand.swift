@@ -23,12 +23,11 @@ struct DepotCompactCommand: TallyCommand {
     var json = false
 
     func execute() throws {
-        guard FileManager.default.fileExists(atPath: data.folder.replicaPath) else { throw DepotError.notADepot(data.data) }
         let replica = try data.folder.replica(schema: RouteSchema.current, options: .cli())
         let registry = try data.folder.registry(clock: SystemWallClock())
         let r = try DepotCompaction.run(replica: replica, registry: registry, dryRun: dryRun)
         if json { try Console.json(r); return }
-        let mb = { (b: Int64) in String(format: "%.1f MB", Double(b) / 1_048_576) }
+        let mb = { (b: Int64) in ByteCount.format(Int(b)) }
         let verb = dryRun ? "would remove" : "removed"
         Console.out("\(verb) \(r.freed.logEntries) change-log entries and \(r.freed.tombstones) tombstones, "
             + "below what all \(r.devices) devices have pulled"

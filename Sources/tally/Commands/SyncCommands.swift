@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TallyDepot
 import TallyReplica
 import TallySync
 
@@ -109,14 +110,10 @@ struct CredentialCommand: TallyCommand {
 
     func execute() throws {
         let t = token.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard t.count >= 42, t.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+        guard Credential(token: t) != nil else {
             throw ValidationError("'\(token)' is not a credential; paste the whole line `tally depot rotate` printed")
         }
-        do {
-            try SyncClient.replaceCredential(t, in: try Replica.open(at: replica.path, options: .cli()))
-        } catch let e as SyncError {
-            throw ValidationError(e.description)
-        }
+        try SyncClient.replaceCredential(t, in: try Replica.open(at: replica.path, options: .cli()))
         Console.out("stored the new credential in \(replica.path); run `tally sync` to use it")
     }
 }
@@ -126,7 +123,7 @@ struct CredentialCommand: TallyCommand {
 struct TrustCommand: TallyCommand {
     static let configuration = CommandConfiguration(
         commandName: "trust", abstract: "Change the depot CA (or plain-HTTP permission) a joined device trusts.",
-        discussion: "For a depot that made a new CA or moved: nothing on the device changes but how it checks the depot. Give --url for a depot at a new address.")
+        discussion: "For a depot that made a new CA or moved: nothing on the device changes but how it checks the depot. Give --url for a depot at a new address; what is not given stays as it was.")
     @OptionGroup var trust: TrustOptions
     @Option(help: "The depot's new URL, if it moved (e.g. from http:// to https://).")
     var url: String?
@@ -137,11 +134,9 @@ struct TrustCommand: TallyCommand {
             throw ValidationError("say what to trust: --ca FILE (the depot's ca.pem), --allow-plain-http, or --url URL")
         }
         let newURL = try url.map(depotURL)
-        do {
-            try SyncClient.replaceTrust(try trust.trust(), url: newURL, in: try Replica.open(at: replica.path, options: .cli()))
-        } catch let e as SyncError {
-            throw ValidationError(e.description)
-        }
+        let given = try trust.trust()
+        try SyncClient.replaceTrust(caPEM: given.caPEM, allowPlainHTTP: trust.allowPlainHttp ? true : nil, url: newURL,
+                                    in: try Replica.open(at: replica.path, options: .cli()))
         Console.out("stored how \(replica.path) trusts its depot; run `tally sync` to use it")
     }
 }

@@ -5,21 +5,22 @@ import Glibc
 #endif
 
 /// A real depot: `tally depot serve --data DIR --port 0` in its own process, so that its memory
-/// and CPU figures are the depot's alone, read from `/proc/PID/…`.
-final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at a time
-    let data: String
-    let logPrefix: String
-    let process = Process()
-    private(set) var port = 0
+/// and CPU figures are the depot's alone, read from `/proc/PID/…`. Shared by the benchmarks and
+/// the simulator (which kills it and starts another on the same port).
+public final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at a time
+    public let data: String
+    public let logPrefix: String
+    public let process = Process()
+    public private(set) var port = 0
 
-    var url: URL { URL(string: "http://127.0.0.1:\(port)")! }  // safe: a literal with a number
-    var pid: Int32 { process.processIdentifier }
-    var stdoutPath: String { logPrefix + ".out" }
-    var stderrPath: String { logPrefix + ".log" }
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)")! }  // safe: a literal with a number
+    public var pid: Int32 { process.processIdentifier }
+    public var stdoutPath: String { logPrefix + ".out" }
+    public var stderrPath: String { logPrefix + ".log" }
 
     /// Starts the depot and waits for its "listening" line. `wrapper` runs it under another
     /// program (valgrind, perf) for profiling.
-    init(tally: String, data: String, logPrefix: String, port requested: Int = 0, wrapper: [String] = []) async throws {
+    public init(tally: String, data: String, logPrefix: String, port requested: Int = 0, wrapper: [String] = []) async throws {
         self.data = data
         self.logPrefix = logPrefix
         for p in [logPrefix + ".out", logPrefix + ".log"] {
@@ -56,11 +57,11 @@ final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at 
         }
         let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
         if process.isRunning { process.terminate() }
-        throw BenchError("the depot did not start: \(log.suffix(2_000))")
+        throw ToolError("the depot did not start: \(log.suffix(2_000))")
     }
 
     /// Fields of `/proc/PID/status` in kB (VmHWM: peak resident memory; VmRSS: current).
-    func statusKB(_ field: String) -> Int {
+    public func statusKB(_ field: String) -> Int {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
         for line in s.split(separator: "\n") where line.hasPrefix(field + ":") {
             return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? 0
@@ -68,19 +69,19 @@ final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at 
         return 0
     }
 
-    var peakMemoryMB: Double { Double(statusKB("VmHWM")) / 1024 }
-    var residentMB: Double { Double(statusKB("VmRSS")) / 1024 }
+    public var peakMemoryMB: Double { Double(statusKB("VmHWM")) / 1024 }
+    public var residentMB: Double { Double(statusKB("VmRSS")) / 1024 }
 
     /// User + system CPU seconds the depot has used so far.
-    var cpuSeconds: Double { ProcStat.cpuSeconds(pid: pid) }
+    public var cpuSeconds: Double { ProcStat.cpuSeconds(pid: pid) }
 
     /// The depot's log (stderr), for its own timings.
-    var log: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// `perf record` attached to the depot until it stops (`--perf DIR`).
     private var profiler: Process?
 
-    func attachPerf(output: String) throws {
+    public func attachPerf(output: String) throws {
         let p = Process()
         // Children of this process inherit its blocked signals (SIGINT, SIGTERM): unblock them
         // before exec, or perf never hears that it should stop and write its file.
@@ -94,8 +95,16 @@ final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at 
         profiler = p
     }
 
+    /// SIGKILL, as a power cut would, waiting for the process to end.
+    public func kill9() {
+        guard process.isRunning else { return }
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+        Running.remove(pid)
+    }
+
     /// Graceful stop (SIGTERM), waiting for the process to exit.
-    func stop() async {
+    public func stop() async {
         if let p = profiler, p.isRunning {
             kill(p.processIdentifier, SIGTERM)  // not SIGINT: ignored when the bench runs in the background
             let deadline = Date().addingTimeInterval(30)
@@ -116,9 +125,9 @@ final class DepotProcess: @unchecked Sendable {  // safe: driven by one task at 
     deinit { if process.isRunning { kill(pid, SIGKILL) } }
 }
 
-enum ProcStat {
+public enum ProcStat {
     /// utime + stime of a process, in seconds (fields 14 and 15 of `/proc/PID/stat`).
-    static func cpuSeconds(pid: Int32) -> Double {
+    public static func cpuSeconds(pid: Int32) -> Double {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = s.lastIndex(of: ")") else { return 0 }
         let fields = s[s.index(after: close)...].split(separator: " ")
@@ -127,9 +136,9 @@ enum ProcStat {
         return (u + k) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    static var selfCPUSeconds: Double { cpuSeconds(pid: getpid()) }
+    public static var selfCPUSeconds: Double { cpuSeconds(pid: getpid()) }
 
-    static var selfPeakMemoryMB: Double {
+    public static var selfPeakMemoryMB: Double {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             return Double(Int(line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? 0) / 1024
@@ -139,19 +148,19 @@ enum ProcStat {
 }
 
 /// Processes this bench started (depots, profilers), stopped on the way out after an error.
-enum Running {
+public enum Running {
     private static let pids = Mutex<Set<Int32>>([])
-    static func add(_ pid: Int32) { pids.withLock { _ = $0.insert(pid) } }
-    static func remove(_ pid: Int32) { pids.withLock { _ = $0.remove(pid) } }
+    public static func add(_ pid: Int32) { pids.withLock { _ = $0.insert(pid) } }
+    public static func remove(_ pid: Int32) { pids.withLock { _ = $0.remove(pid) } }
     /// Profilers first (SIGTERM, so they write their files), then depots.
-    static func stopAll() {
+    public static func stopAll() {
         for pid in pids.withLock({ $0 }) { kill(pid, SIGTERM) }
         usleep(2_000_000)
         for pid in pids.withLock({ $0 }) where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
     }
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ s: String) { description = s }
+public struct ToolError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ s: String) { description = s }
 }

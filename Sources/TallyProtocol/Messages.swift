@@ -54,10 +54,14 @@ public struct PushResponse: Codable, Sendable, Equatable {
     public var ack: UInt64
     /// Ledger rows the depot refused as re-sent with other content.
     public var violations: [ViolationNotice]
-    public init(applied: Int, duplicates: Int, ack: UInt64, violations: [ViolationNotice]) {
+    /// Record changes received but held for the depot staff's review, not merged: the device
+    /// wrote them on a copy older than the depot's compacted history. Absent from older depots.
+    public var held: Int?
+    public init(applied: Int, duplicates: Int, ack: UInt64, held: Int? = nil, violations: [ViolationNotice]) {
         self.applied = applied
         self.duplicates = duplicates
         self.ack = ack
+        self.held = held
         self.violations = violations
     }
 }

@@ -20,7 +20,9 @@ public struct WireError: Error, Codable, Sendable, Equatable, CustomStringConver
 extension WireError {
     public static func badRequest(_ m: String) -> WireError { WireError(400, "bad_request", m) }
     public static func badEncoding(_ m: String) -> WireError { WireError(400, "bad_encoding", m) }
-    public static func rebaselineRequired(_ m: String) -> WireError { WireError(409, "rebaseline_required", m) }
+    public static func rebaselineRequired(_ m: String) -> WireError { WireError(409, rebaselineCode, m) }
+    /// The code of `rebaselineRequired`, which a device answers by setting itself up again.
+    public static let rebaselineCode = "rebaseline_required"
     public static func unsupportedProtocol(_ m: String) -> WireError { WireError(400, "unsupported_protocol", m) }
     public static let missingCredential = WireError(401, "missing_credential", "this request needs the device's credential (Authorization: Bearer …); run `tally join` again if it was lost")
     public static let badCredential = WireError(401, "bad_credential", "the depot does not know this credential; check it was pasted whole, or ask the depot for a new one")

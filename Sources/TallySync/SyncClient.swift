@@ -26,6 +26,11 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var violations: Int
     /// Requests the depot answered `503 busy` that were sent again after its `Retry-After`.
     public var busyRetries: Int = 0
+    /// Own record changes the depot received but holds for its staff's review (this device
+    /// wrote them on a copy older than the depot's compacted history).
+    public var held: Int = 0
+    /// Set when this sync first set the device up again from the depot (`SyncClient.rebaseline`).
+    public var rebaselined: RebaselineSummary? = nil
 }
 
 /// What joining told the device.
@@ -100,18 +105,11 @@ public struct SyncClient: Sendable {
         let answer = try await client.post("/v1/join", JoinRequest(site: site, publicKey: key.publicKey), as: JoinResponse.self, meter: .init())
         // Start from the depot's snapshot of this device's scope: a million rows arrive as one
         // file instead of a million changes. The file carries its pull cursor.
-        let bytes = try await client.get("/v1/snapshot", meter: .init())
-        let file = try snapshotFile(bytes)
         // Built and bound under a temporary name, then moved into place: a join killed half-way
         // leaves no file that is neither joined nor removable.
         let partial = replicaPath + ".part"
+        let replica = try await fetchSnapshot(client, to: partial, schema: answer.schema, site: site, options: options)
         try local {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
-            try Data(file).write(to: URL(fileURLWithPath: partial))
-            let replica = try Replica.open(at: partial, schema: answer.schema, options: options)
-            guard replica.site == site else {
-                throw ReplicaError.notAReplica(path: partial, reason: "the depot's snapshot is for another device")
-            }
             try replica.setSettings([SyncSettings.url: url.absoluteString, SyncSettings.credential: credential,
                                      SyncSettings.device: answer.device, SyncSettings.role: answer.role,
                                      SyncSettings.scope: answer.route].merging(SyncSettings.values(of: trust)) { $1 })
@@ -122,6 +120,21 @@ public struct SyncClient: Sendable {
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
         }
         return JoinSummary(device: answer.device, role: answer.role, scope: answer.route, site: site.hex, replica: replicaPath)
+    }
+
+    /// The depot's snapshot of this device's scope, written to `path` and opened.
+    static func fetchSnapshot(_ client: DepotClient, to path: String, schema: Schema, site: SiteID,
+                              options: ReplicaOptions) async throws(SyncError) -> Replica {
+        let file = try snapshotFile(try await client.get("/v1/snapshot", meter: .init()))
+        return try local {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            try Data(file).write(to: URL(fileURLWithPath: path))
+            let replica = try Replica.open(at: path, schema: schema, options: options)
+            guard replica.site == site else {
+                throw ReplicaError.notAReplica(path: path, reason: "the depot's snapshot is for another device")
+            }
+            return replica
+        }
     }
 
     /// A snapshot body: an SQLite file, zlib-compressed unless the HTTP stack inflated it.
@@ -171,6 +184,7 @@ public struct SyncClient: Sendable {
             let answer = try await client.post("/v1/push", PushRequest(schemaVersion: schemaVersion, site: replica.site, changes: page),
                                                as: PushResponse.self, meter: meter)
             summary.violations += answer.violations.count
+            summary.held += answer.held ?? 0
             if answer.ack <= ack {
                 // The depot holds less of ours than we thought (restored from an older backup):
                 // push again from what it acknowledges, but never loop without progress.
@@ -191,8 +205,13 @@ public struct SyncClient: Sendable {
         var cursor = try Self.local { try SyncSettings.cursor(replica) }
         while true {
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
-            let answer = try await client.post("/v1/pull", PullRequest(schemaVersion: schemaVersion, cursor: cursor, limit: pageSize),
+            let answer: PullResponse
+            do {
+                answer = try await client.post("/v1/pull", PullRequest(schemaVersion: schemaVersion, cursor: cursor, limit: pageSize),
                                                as: PullResponse.self, meter: meter)
+            } catch .refused(let e) where e.code == WireError.rebaselineCode {
+                throw .rebaselineRequired(pending: try pending(), held: summary.held)
+            }
             let changes = answer.changes
             let applied = try Self.local { try replica.apply(changes, trustClocks: true, deferUnknown: true) }
             if applied.deferred > 0 {

@@ -25,6 +25,10 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     /// The depot's certificate did not verify: not signed by the CA this device trusts, for
     /// another name, or expired. Nothing was sent; someone may be in the middle.
     case certificate(url: String, reason: String)
+    /// The depot compacted history this device had not seen (it was away long, or its file is
+    /// an old copy): it must be set up again from the depot's snapshot (`SyncClient.rebaseline`).
+    /// `pending` own changes have not reached the depot yet; `held` were held there for review.
+    case rebaselineRequired(pending: Int, held: Int)
 
     public var description: String {
         switch self {
@@ -38,6 +42,12 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         case .protocolViolation(let s): "the depot's answer was not understood (\(s)); check the URL points at a Tally depot"
         case .local(let e): e.description
         case .untrustedSetup(let s): s
+        case .rebaselineRequired(let pending, _) where pending > 0:
+            "this device's copy is older than the history the depot keeps, and \(pending) of its changes have not reached the depot; "
+                + "nothing was changed on the device: tell the depot staff (its audit log says why the changes were refused)"
+        case .rebaselineRequired:
+            "this device's copy is older than the history the depot keeps; run `tally sync` again to set it up from the depot "
+                + "(everything it recorded is at the depot)"
         case .certificate(let url, let reason):
             "the depot at \(url) showed a certificate this device does not trust (\(reason)); nothing was sent. "
                 + "If the depot made its own certificate, join with --ca FILE (its ca.pem from the depot staff); otherwise someone may be between this device and the depot"

@@ -10,6 +10,16 @@ import TallyReplica
         try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r)")
     }
 
+    /// Writes `csv` less one line of a ticket of `route` with several lines: the next import
+    /// deletes that line (a tombstone).
+    func dropOneLine(of route: String, from csv: String, into manifest: String) throws {
+        var lines = csv.split(whereSeparator: \.isNewline).map(String.init)  // CSV lines end in CRLF
+        let header = lines.removeFirst()
+        let byTicket = Dictionary(grouping: lines.filter { $0.contains(",\(route),") }) { $0.split(separator: ",")[2] }
+        let multi = try #require(byTicket.first { $0.value.count > 1 }?.value.last)
+        try Data(([header] + lines.filter { $0 != multi }).joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: manifest))
+    }
+
     @Test func compactionFreesOnlyWhatEveryDeviceHasAndDevicesCarryOn() async throws {
         let scratch = try Scratch("compact")
         let depot = try await DepotProcess(scratch)
@@ -21,10 +31,10 @@ import TallyReplica
         let a = try await DeviceFile.join(depot, "van-a", route: "R01")
         let b = try await DeviceFile.join(depot, "van-b", route: "R02")
 
-        // Joined but never synced: they hold everything back.
-        let held = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--json"], in: scratch))
-        #expect((held["freed"] as? [String: Any])?["logEntries"] as? Int == 0)
-        #expect(Set(held["neverPulled"] as? [String] ?? []) == ["van-a", "van-b"])
+        // Joined: each holds the state of its snapshot, so the history below it can go.
+        let joined = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--dry-run", "--json"], in: scratch))
+        #expect(((joined["freed"] as? [String: Any])?["logEntries"] as? Int ?? 0) > 0, "\(joined)")
+        #expect(joined["neverPulled"] as? [String] == [])
 
         _ = try writeEvents(a, count: 4, prefix: "EV-a1")
         _ = try writeEvents(b, count: 3, prefix: "EV-b1")
@@ -34,11 +44,7 @@ import TallyReplica
         try FileManager.default.copyItem(atPath: a.path, toPath: oldCopy)
 
         // The depot corrects the manifest: a line of an untouched R01 ticket goes (a tombstone).
-        var lines = sample.stdout.split(whereSeparator: \.isNewline).map(String.init)  // CSV lines end in CRLF
-        let header = lines.removeFirst()
-        let byTicket = Dictionary(grouping: lines.filter { $0.contains(",R01,") }) { $0.split(separator: ",")[2] }
-        let multi = try #require(byTicket.first { $0.value.count > 1 }?.value.last)
-        try Data(([header] + lines.filter { $0 != multi }).joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: manifest))
+        try dropOneLine(of: "R01", from: sample.stdout, into: manifest)
         #expect(try await Tool.run(["depot", "import-manifest", manifest, "--data", depot.data], in: scratch).status == 0)
         _ = try writeEvents(b, count: 2, prefix: "EV-b2")
         for _ in 0..<2 { for d in [a, b] { #expect(try await d.sync(scratch).status == 0) } }
@@ -75,13 +81,83 @@ import TallyReplica
         #expect(try await c.sync(scratch).status == 0)
         #expect(try c.withReplica { try $0.rows("events").count } == 5, "van-b's entries on route R02")
 
-        // A copy of van-a from before compaction comes back: refused, not silently short.
+        // A copy of van-a from before compaction comes back: its pull is refused rather than
+        // served short, and it is set up again from the depot, which holds all it recorded.
         let stale = DeviceFile(name: "van-a", route: "R01", path: oldCopy, credential: a.credential)
-        let refused = try await stale.sync(scratch)
-        #expect(refused.status == 1, "\(refused)")
-        #expect(refused.stderr.contains("older than the history the depot keeps"), "\(refused.stderr)")
+        let rebased = try await stale.sync(scratch)
+        #expect(rebased.status == 0, "\(rebased)")
+        #expect(rebased.summary?["rebaselined"] != nil, "\(rebased.stdout)")
         let log = try await Tool.run(["depot", "audit", "--data", depot.data], in: scratch)
         #expect(log.stdout.contains("refused_stale_cursor"))
+        #expect(try stale.withReplica { try $0.rows("events").count } == 6, "the two entries written after the copy was taken are back")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path("")).contains { $0.hasPrefix("van-a-old.sqlite.before-rebaseline-") },
+                "the previous file is kept")
+        await depot.stop()
+    }
+
+    /// A van away for days does not hold compaction back when the operator says so. When it
+    /// comes back, its entries count, its other changes made meanwhile are held for review
+    /// (not merged, not lost), it is set up again from the depot, and a released change
+    /// reaches it like any depot change.
+    @Test func aDeviceAwayIsSetAsideAndItsStaleWritesAreHeldForReview() async throws {
+        let scratch = try Scratch("compact-away")
+        let depot = try await DepotProcess(scratch)
+        let manifest = scratch.path("m.csv")
+        let sample = try await Tool.run(["depot", "sample-manifest", "--date", "2026-11-29", "--routes", "R01,R02", "--tickets", "6", "--seed", "9"], in: scratch)
+        try Data(sample.stdout.utf8).write(to: URL(fileURLWithPath: manifest))
+        #expect(try await Tool.run(["depot", "import-manifest", manifest, "--data", depot.data], in: scratch).status == 0)
+        try await depot.start()
+        let a = try await DeviceFile.join(depot, "van-a", route: "R01")
+        let b = try await DeviceFile.join(depot, "van-b", route: "R01")
+        for d in [a, b] { #expect(try await d.sync(scratch).status == 0) }
+        let ticket = try #require(try a.withReplica { try $0.rows("tickets").first?.key })
+
+        // van-a goes away (its last sync four days ago); the depot and van-b carry on.
+        try sqlite((depot.data as NSString).appendingPathComponent("registry.sqlite"),
+                   "UPDATE devices SET last_sync_at = '2026-11-01T08:00:00.000Z' WHERE name = 'van-a'")
+        try dropOneLine(of: "R01", from: sample.stdout, into: manifest)
+        #expect(try await Tool.run(["depot", "import-manifest", manifest, "--data", depot.data], in: scratch).status == 0)
+        _ = try writeEvents(b, count: 3, prefix: "EV-b")
+        for _ in 0..<2 { #expect(try await b.sync(scratch).status == 0) }
+
+        let waited = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--dry-run", "--json"], in: scratch))
+        let passed = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--set-aside-after", "2", "--json"], in: scratch))
+        #expect(passed["setAside"] as? [String] == ["van-a"], "\(passed)")
+        #expect(((passed["freed"] as? [String: Any])?["logEntries"] as? Int ?? 0) > ((waited["freed"] as? [String: Any])?["logEntries"] as? Int ?? 0),
+                "van-a held part of the history back: \(waited) \(passed)")
+
+        // Meanwhile, offline, van-a delivered (an entry) and noted something on a ticket (a record change).
+        _ = try writeEvents(a, count: 2, prefix: "EV-a")
+        try a.write { tx in try tx.update("tickets", key: ticket, ["note": .text("门卫说老板不在，放在后门")]) }
+        let back = try await a.sync(scratch)
+        #expect(back.status == 0, "\(back)")
+        #expect(back.summary?["rebaselined"] != nil, "\(back.stdout)")
+        #expect(back.summary?["held"] as? Int == 1, "\(back.stdout)")
+        #expect(try depot.withReplica { r in try r.rows("events").filter { $0.key.hasPrefix("EV-a") }.count } == 2, "the entries count")
+        #expect(try depot.withReplica { try $0.row("tickets", key: ticket)?["note"] } != .text("门卫说老板不在，放在后门"), "the note is not merged")
+        let list = try await Tool.run(["depot", "quarantine", "list", "--data", depot.data, "--json"], in: scratch)
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]], "\(list)")
+        #expect(items.count == 1 && items.first?["device"] as? String == "van-a" && items.first?["key"] as? String == ticket, "\(items)")
+        let table = try await Tool.run(["depot", "quarantine", "list", "--data", depot.data], in: scratch)
+        #expect(table.stdout.contains("门卫说老板不在"), "\(table.stdout)")
+
+        // Set up again: van-a holds exactly the depot's R01 rows, with van-b's entries and its own.
+        let scoped = { (r: Replica) in Set(try ScopedState.of(r, route: "R01").rows.filter(\.isLive)) }
+        #expect(try a.withReplica(scoped) == (try depot.withReplica(scoped)))
+        #expect(try a.withReplica { try $0.rows("events").count } == 5)
+
+        // The depot staff release the note: it reaches van-a as the depot's change.
+        let id = try #require(items.first?["id"] as? String)
+        #expect(try await Tool.run(["depot", "quarantine", "release", id, "--data", depot.data], in: scratch).status == 0)
+        #expect(try depot.withReplica { try $0.row("tickets", key: ticket)?["note"] } == .text("门卫说老板不在，放在后门"))
+        #expect(try depot.withReplica { try $0.heldCount() } == 0)
+        #expect(try await a.sync(scratch).status == 0)
+        #expect(try a.withReplica { try $0.row("tickets", key: ticket)?["note"] } == .text("门卫说老板不在，放在后门"))
+        #expect(try a.withReplica(scoped) == (try depot.withReplica(scoped)))
+        let audit = try await Tool.run(["depot", "audit", "--data", depot.data], in: scratch)
+        for action in ["held_for_review", "quarantine_released", "refused_stale_cursor"] { #expect(audit.stdout.contains(action), "\(action)") }
+        let unknown = try await Tool.run(["depot", "quarantine", "discard", "nope:1", "--data", depot.data], in: scratch)
+        #expect(unknown.status != 0 && unknown.stderr.contains("tally depot quarantine list"), "\(unknown)")
         await depot.stop()
     }
 }

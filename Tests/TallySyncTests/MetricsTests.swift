@@ -33,6 +33,7 @@ import Testing
         let lag = try #require(Self.sample(page, #"tally_device_last_sync_age_seconds{device="van-a",role="van"}"#))
         #expect(lag >= 0 && lag < 600, "seconds since the van's last sync")
         #expect(Self.sample(page, "tally_quarantine_entries") == 0)
+        #expect(Self.sample(page, "tally_held_changes") == 0)
         #expect(Self.sample(page, "tally_devices") == 1)
         await depot.stop()
     }

@@ -38,6 +38,8 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
     private(set) var client: SyncClient?
     /// What this device's writes returned as committed, by entry id.
     private(set) var recorded: [String: Recorded] = [:]
+    /// The note this van last wrote on each ticket it noted (a record change, not an entry).
+    private(set) var notes: [String: String] = [:]
     private var serial = 0
     let options: ReplicaOptions
 
@@ -63,6 +65,14 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
         client = try SyncClient(replica: r, clock: options.wallClock, logger: Self.quiet, pageSize: 2_000)
     }
 
+    /// Sets the device up again from the depot's snapshot (it came back after the depot
+    /// compacted past it), as `tally sync` does.
+    func rebaseline() async throws {
+        try closeFile()
+        _ = try await SyncClient.rebaseline(path: path, options: options, logger: Self.quiet)
+        try open()
+    }
+
     func closeFile() throws {
         try replica?.close()
         replica = nil
@@ -85,6 +95,16 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
             }
             recorded[id] = Recorded(kind: kind.rawValue, amount: amount, day: day)
             cash += amount
+        }
+        if role == .van {
+            // A note on a ticket of the route: a record change, which a van away past the
+            // depot's compaction gets held for review.
+            let ticket = "\(scope)-\(day)-\(name)"
+            let note = "\(name) \(day) #\(serial) 客户要求下周改送后门"
+            try replica.write { tx in
+                try tx.upsert("tickets", key: ticket, ["route": .text(scope), "date": .text(day), "note": .text(note)])
+            }
+            notes[ticket] = note
         }
         guard cash > 0 else { return }
         serial += 1

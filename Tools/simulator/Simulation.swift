@@ -134,15 +134,16 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         }
         try await outage
         proxy.replayHeld()
-        // The depot compacts its history at day end, while it serves; devices away hold it back.
-        compact()
+        // The depot compacts its history at day end, while it serves; it does not wait for
+        // devices away two days or more: they are set up again when they come back.
+        compact(setAside: devices.filter { $0.offlineDays.contains(index) && index - $0.offlineDays.lowerBound >= 1 }.map(\.name))
         depot.sample()
         log("day \(index + 1) \(date): \(stats.entriesWritten) entries so far, \(stats.syncOK) syncs ok, \(stats.syncFailed) broken, depot kills \(stats.depotKills), peak \(depot.peakKB / 1024) MB")
     }
 
     /// `tally depot compact` on the serving depot; counts what it freed.
-    func compact() {
-        guard depot.isRunning, let out = try? depot.run(["depot", "compact", "--data", depot.data, "--json"]),
+    func compact(setAside: [String] = []) {
+        guard depot.isRunning, let out = try? depot.run(["depot", "compact", "--data", depot.data, "--json"] + setAside.flatMap { ["--set-aside", $0] }),
               let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
               let freed = obj["freed"] as? [String: Any] else { return }
         stats.compactions += 1
@@ -189,7 +190,16 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
     func syncOnce(_ d: SimDevice) async -> Bool {
         guard let client = d.client else { return false }
         do {
-            _ = try await client.sync()
+            do {
+                _ = try await client.sync()
+            } catch let e as SyncError {
+                guard case .rebaselineRequired(pending: 0, _) = e else { throw e }
+                // Back after the depot compacted past it: set up again, then sync as usual.
+                try await d.rebaseline()
+                stats.rebaselined(d.name)
+                guard let again = d.client else { return false }
+                _ = try await again.sync()
+            }
             stats.record(ok: true, nil)
             return true
         } catch {
@@ -225,9 +235,27 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         // A last pull for all, so each holds what the others pushed last; then the depot
         // compacts everything all have, and every device syncs once more after it.
         try await forEachDevice(devices) { [self] d in _ = await syncOnce(d) }
+        try reviewHeld()
         compact()
         try await forEachDevice(devices) { [self] d in _ = await syncOnce(d) }
         depot.sample()
+    }
+
+    /// The depot staff's review: the notes held from devices set up again are listed (each
+    /// must come from such a device) and released, so they reach every device of the route.
+    func reviewHeld() throws {
+        let json = try depot.run(["depot", "quarantine", "list", "--data", depot.data, "--json"])
+        guard let items = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+            throw ToolError("quarantine list: not JSON: \(json.prefix(200))")
+        }
+        stats.held = items.count
+        for item in items {
+            let device = item["device"] as? String ?? "?"
+            if !stats.rebaselinedDevices.contains(device) {
+                stats.heldProblems.append("HELD: \(item["table"] ?? "?") \(item["key"] ?? "?") of \(device) was held, but \(device) was never set up again")
+            }
+        }
+        if !items.isEmpty { _ = try depot.run(["depot", "quarantine", "release", "--all", "--data", depot.data]) }
     }
 
     func check(days: [String]) throws -> Verdict {
@@ -265,6 +293,24 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
                 problems.append("DIVERGED: \(d.name) holds \(mine.count) entries, the depot \(scoped.count) for \(d.scope) (missing \(scoped.subtracting(mine).count), extra \(mine.subtracting(scoped).count))")
             }
             if d.pending() > 0 { problems.append("PENDING: \(d.name) still has \(d.pending()) changes the depot has not acknowledged") }
+        }
+
+        // 2b. Every note a van wrote (a record change) is at the depot as written, merged at
+        // once or held and released, and the van holds the depot's notes of its route.
+        problems += stats.heldProblems
+        var depotNotes: [String: (note: String, route: String)] = [:]
+        try depotReplica.select("SELECT ticket, note, route FROM tickets WHERE note IS NOT NULL") { r in
+            depotNotes[r[0].text ?? ""] = (r[1].text ?? "", r[2].text ?? "")
+        }
+        for d in devices where d.role == .van {
+            for (ticket, note) in d.notes where depotNotes[ticket]?.note != note {
+                problems.append("LOSS: \(d.name)'s note on \(ticket) is \(depotNotes[ticket].map { "'\($0.note)'" } ?? "missing") at the depot")
+            }
+            guard let r = d.replica else { continue }
+            var mine: [String: String] = [:]
+            try r.select("SELECT ticket, note FROM tickets WHERE note IS NOT NULL") { mine[$0[0].text ?? ""] = $0[1].text ?? "" }
+            let theirs = depotNotes.filter { $0.value.route == d.scope }.mapValues(\.note)
+            if mine != theirs { problems.append("DIVERGED: \(d.name) holds \(mine.count) ticket notes, the depot \(theirs.count) for \(d.scope)") }
         }
 
         // 3. Reconciliation totals equal the simulator's own sums, device by device, day by day.

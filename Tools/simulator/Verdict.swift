@@ -19,6 +19,19 @@ final class SimStats: @unchecked Sendable {  // safe: the counters syncs touch a
     var compactions = 0
     var compactedEntries = 0
     var compactedTombstones = 0
+    /// Devices set up again from the depot after it compacted past them, and how often.
+    private(set) var rebaselinedDevices: Set<String> = []
+    private(set) var rebaselines = 0
+    /// Changes held for review at the end, and what was wrong with them.
+    var held = 0
+    var heldProblems: [String] = []
+
+    func rebaselined(_ device: String) {
+        lock.withLock {
+            rebaselines += 1
+            rebaselinedDevices.insert(device)
+        }
+    }
     private(set) var syncOK = 0
     private(set) var syncFailed = 0
     private(set) var failures: [String: Int] = [:]
@@ -64,7 +77,8 @@ struct Verdict {
             + "syncs \(s.syncOK) completed, \(s.syncFailed) broken (\(failText.isEmpty ? "none" : failText)); "
             + "faults: \(faultText), depot SIGKILL+restart \(s.depotKills), device SIGKILL mid-write \(s.deviceKills) "
             + "(\(s.childAcknowledged) acknowledged, \(s.childCommitted) committed, all kept), clocks off \(s.skewed), offline for days \(s.offlineDevices) (\(s.offlineSkips) device-days); "
-            + "compacted \(s.compactions) times while serving (\(s.compactedEntries) log entries freed); "
+            + "compacted \(s.compactions) times while serving (\(s.compactedEntries) log entries freed), devices set up again after it \(s.rebaselines), "
+            + "their notes held for review and released \(s.held); "
             + "depot peak memory \(peakKB / 1024) MB"
             + (checksProved == true ? "; damage done on purpose afterwards (an entry deleted and an amount changed at the depot, an entry deleted on a van) was caught" : "")
         for p in problems.prefix(20) { text += "\n  " + p }

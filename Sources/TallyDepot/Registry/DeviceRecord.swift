@@ -36,6 +36,12 @@ public enum AuditAction {
     public static let refusedSignature = "refused_signature"
     /// A device reporting entries of its own file that no longer match their signatures.
     public static let tamperReported = "tamper_reported"
+    /// Record changes of a device writing from a copy older than the compacted history, held.
+    public static let heldForReview = "held_for_review"
+    /// A held change applied by the depot staff.
+    public static let released = "quarantine_released"
+    /// A held change dropped by the depot staff.
+    public static let discarded = "quarantine_discarded"
 }
 
 /// One line of the depot's audit log: refused writes, enrolments, revocations.

@@ -162,14 +162,28 @@ public final class DeviceRegistry: Sendable {
         }
     }
 
-    /// Each joined, unrevoked device's last pull cursor (nil: it never pulled).
-    public func cursors() throws -> [(device: String, cursor: VersionVector?)] {
+    /// The cursor a device last pulled with (nil: it never pulled).
+    public func cursor(of device: String) throws -> VersionVector? {
         try queue.read { db in
-            try GRDB.Row.fetchAll(db, sql: "SELECT name, cursor FROM devices WHERE revoked_at IS NULL AND site IS NOT NULL ORDER BY name").map { r in
+            try String.fetchOne(db, sql: "SELECT cursor FROM devices WHERE name = ?", arguments: [device])
+        }.flatMap { try? JSONDecoder().decode(VersionVector.self, from: Data($0.utf8)) }
+    }
+
+    /// Each joined, unrevoked device's last pull cursor (nil: it never pulled) and when it
+    /// was last heard from (its last sync, else its enrolment).
+    public func cursors() throws -> [(device: String, cursor: VersionVector?, lastSeen: Date?)] {
+        try queue.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT name, cursor, coalesce(last_sync_at, enrolled_at) AS seen FROM devices WHERE revoked_at IS NULL AND site IS NOT NULL ORDER BY name").map { r in
                 let text: String? = r["cursor"]
-                return (r["name"], text.flatMap { try? JSONDecoder().decode(VersionVector.self, from: Data($0.utf8)) })
+                let seen: String? = r["seen"]
+                return (r["name"], text.flatMap { try? JSONDecoder().decode(VersionVector.self, from: Data($0.utf8)) }, seen.flatMap(Timestamp.date))
             }
         }
+    }
+
+    /// The name of the device joined with `site`, if any.
+    public func device(site: String) throws -> String? {
+        try queue.read { db in try String.fetchOne(db, sql: "SELECT name FROM devices WHERE site = ?", arguments: [site]) }
     }
 
     public func audit(device: String, action: String, detail: String) {

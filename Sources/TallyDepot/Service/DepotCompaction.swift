@@ -16,13 +16,27 @@ public enum DepotCompaction {
         public var devices: Int
         /// Devices that have never pulled, holding the horizon at zero.
         public var neverPulled: [String]
+        /// Devices away longer than the set-aside limit, not holding the horizon back.
+        public var setAside: [String]
         public var horizon: VersionVector
         public var freed: CompactionReport
         public var dryRun: Bool
     }
 
-    public static func run(replica: Replica, registry: DeviceRegistry, dryRun: Bool) throws -> Report {
-        let cursors = try registry.cursors()
+    /// `setAsideAfter`: devices not heard from for longer (seconds, by `now`) do not hold the
+    /// horizon back. When one comes back below it, it is set up again from a snapshot and its
+    /// record changes made meanwhile are held for review (`DepotService.staleWrites`).
+    /// `setAside` names devices not to wait for whatever their age (a van in the workshop).
+    public static func run(replica: Replica, registry: DeviceRegistry, dryRun: Bool,
+                           setAsideAfter: TimeInterval? = nil, setAside: Set<String> = [], now: Date = Date()) throws -> Report {
+        let all = try registry.cursors()
+        if let unknown = setAside.subtracting(all.map(\.device)).sorted().first {
+            throw DepotError.refused("no joined, active device is named \(unknown); `tally depot devices` lists them")
+        }
+        let away = all.filter { d in
+            setAside.contains(d.device) || setAsideAfter.map { limit in d.lastSeen.map { now.timeIntervalSince($0) > limit } ?? true } ?? false
+        }
+        let cursors = all.filter { d in !away.contains { $0.device == d.device } }
         let h = cursors.map { $0.cursor ?? VersionVector() }.reduce(nil as VersionVector?) { $0?.meet($1) ?? $1 } ?? VersionVector()
         // The horizon is recorded before the history goes: stopped in between, the depot
         // refuses a cursor it could still serve, never serves one a page with a hole in it.
@@ -32,7 +46,13 @@ public enum DepotCompaction {
         }
         let freed = try replica.compact(below: h, dryRun: dryRun)
         return Report(devices: cursors.count, neverPulled: cursors.filter { $0.cursor == nil }.map(\.device),
-                      horizon: h, freed: freed, dryRun: dryRun)
+                      setAside: away.map(\.device), horizon: h, freed: freed, dryRun: dryRun)
+    }
+
+    /// The first site (the device's own aside) where `cursor` lies below the compacted
+    /// `horizon`: a device reading on from there would miss changes the depot no longer has.
+    public static func gap(in cursor: VersionVector, below horizon: VersionVector, own: SiteID?) -> (site: SiteID, seq: UInt64)? {
+        horizon.sorted.first { $0.site != own && cursor[$0.site] < $0.seq }
     }
 
     /// The highest horizon compacted so far, if any.

@@ -56,7 +56,8 @@ enum DepotMetrics {
     }
 
     /// The gauges read at scrape time: each device's time since its last sync and its clock
-    /// skew, and what waits for a person (quarantined entries, open conflicts).
+    /// skew, and what waits for a person (quarantined entries, changes held for review, open
+    /// conflicts).
     static func refresh(replica: Replica, registry: DeviceRegistry, now: Date) throws {
         let devices = try registry.devices().filter { !$0.isRevoked }
         for d in devices {
@@ -71,6 +72,7 @@ enum DepotMetrics {
             conflicts = Int(r[1].integer ?? 0)
         }
         Gauge(label: "tally_quarantine_entries").record(quarantined)
+        Gauge(label: "tally_held_changes").record(try replica.heldCount())
         Gauge(label: "tally_open_conflicts").record(conflicts)
         Gauge(label: "tally_devices").record(devices.count)
     }

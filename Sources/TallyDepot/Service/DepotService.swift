@@ -153,11 +153,17 @@ public final class DepotService: Sendable {
             logger.warning("write outside scope refused", metadata: ["device": "\(device.name)", "table": "\(c.table)", "key": "\(c.key)"])
             throw WireError.outOfScope("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
         }
+        let hold = try staleWrites(of: device, site: site)
         let report: ApplyReport
         do {
-            report = try replica.apply(req.changes)
+            report = try replica.apply(req.changes, hold: hold)
         } catch {
             throw Self.wire(error)
+        }
+        if report.held > 0 {
+            registry.audit(device: device.name, action: AuditAction.heldForReview,
+                           detail: "\(report.held) record changes written on a copy older than the depot's compacted history; see `tally depot quarantine list`")
+            logger.warning("stale writes held for review", metadata: ["device": "\(device.name)", "held": "\(report.held)"])
         }
         for v in report.violations {
             registry.audit(device: device.name, action: "integrity_violation", detail: "\(v.table) \(v.key) re-sent with other content (\(v.contentHash.prefix(12)))")
@@ -166,8 +172,28 @@ public final class DepotService: Sendable {
         DepotMetrics.pushed(applied: report.applied, duplicates: report.duplicates, violations: report.violations.count)
         let ack = try replica.contiguousSeq(of: site)
         logger.info("push", metadata: ["device": "\(device.name)", "applied": "\(report.applied)", "duplicates": "\(report.duplicates)", "ack": "\(ack)"])
-        return try json(PushResponse(applied: report.applied, duplicates: report.duplicates, ack: ack,
+        return try json(PushResponse(applied: report.applied, duplicates: report.duplicates, ack: ack, held: report.held > 0 ? report.held : nil,
                                      violations: report.violations.map { ViolationNotice(table: $0.table, key: $0.key, contentHash: $0.contentHash) }), r)
+    }
+
+    /// Which of a device's pushed changes to hold for review, if it writes from a copy of the
+    /// data older than the compacted history (it was away while the depot compacted past it).
+    /// Its ledger entries are facts (a delivery made, cash taken) that depend on nothing it
+    /// missed: they merge, and its day reconciles. So do changes that only move lattice columns
+    /// (a ticket's status) forward: a join cannot undo anything. Its other record changes were
+    /// decided against a picture weeks old: merged by their clocks they could undo later
+    /// corrections, so a person decides (`tally depot quarantine`).
+    func staleWrites(of device: DeviceRecord, site: SiteID) throws -> ((Change) -> String?)? {
+        guard let horizon = try DepotCompaction.horizon(of: replica),
+              DepotCompaction.gap(in: try registry.cursor(of: device.name) ?? VersionVector(), below: horizon, own: site) != nil
+        else { return nil }
+        let schema = replica.schema
+        let reason = "written on \(device.name)'s copy older than the depot's compacted history (its last sync before: \(device.lastSyncAt ?? "never"))"
+        return { c in
+            guard let t = schema.table(named: c.table), t.kind != .ledger else { return nil }
+            let onlyLattices = !c.isDelete && c.values.allSatisfy { v in t.columnIndex(v.column).map { t.columns[$0].order != nil } ?? false }
+            return onlyLattices ? nil : reason
+        }
     }
 
     /// A device reports entries of its own file that no longer match their signatures.
@@ -189,7 +215,7 @@ public final class DepotService: Sendable {
         let own = device.site.flatMap(SiteID.init(hex:))
         // History below the compaction horizon is gone: a cursor below it would skip changes.
         if let horizon = try DepotCompaction.horizon(of: replica),
-           let (site, seq) = horizon.sorted.first(where: { $0.site != own && req.cursor[$0.site] < $0.seq }) {
+           let (site, seq) = DepotCompaction.gap(in: req.cursor, below: horizon, own: own) {
             registry.audit(device: device.name, action: "refused_stale_cursor", detail: "cursor \(req.cursor[site]) for site \(site.hex.prefix(8)) is below the compaction horizon \(seq)")
             throw WireError.rebaselineRequired("this device's copy is older than the history the depot keeps (compacted); "
                 + "its entries are safe on it, but it must be set up again from the depot: ask the depot staff")
@@ -228,7 +254,8 @@ public final class DepotService: Sendable {
             try snap.checkpoint()
         }
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        registry.recordSync(device: device.name, skewMs: skew(r))
+        // The device starts from this state: it holds everything below the snapshot's cursor.
+        registry.recordSync(device: device.name, skewMs: skew(r), cursor: cursor)
         logger.info("snapshot", metadata: ["device": "\(device.name)", "bytes": "\(bytes.count)",
                                            "ms": "\((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)"])
         if r.acceptsDeflate {

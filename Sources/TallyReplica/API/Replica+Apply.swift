@@ -15,16 +15,31 @@ extension Replica {
     /// refusing the batch, a change naming a table or column this replica lacks is kept aside
     /// (`ApplyReport.deferred`), with its known columns of a record row merged now, and merged
     /// whole once this replica's schema has grown (`replayDeferred`).
+    ///
+    /// `hold` names the changes to keep aside for review instead of merging (it returns the
+    /// reason): they count as received but change nothing until released (`releaseHeld`).
     @discardableResult
-    public func apply(_ changes: some Collection<Change>, trustClocks: Bool = false, deferUnknown: Bool = false) throws(ReplicaError) -> ApplyReport {
+    public func apply(_ changes: some Collection<Change>, trustClocks: Bool = false, deferUnknown: Bool = false,
+                      hold: ((Change) -> String?)? = nil) throws(ReplicaError) -> ApplyReport {
         if changes.isEmpty { return ApplyReport() }
         return try withWrite { db, engine in
             var resolved: [ResolvedChange] = []
             resolved.reserveCapacity(changes.count)
             var newest = HLC.zero
             var report = ApplyReport()
+            var held: [Int: Set<UInt64>] = [:]
+            let now = hold == nil ? "" : HeldChange.time(engine.clock.wall.nowMilliseconds())
             for c in changes {
                 newest = max(newest, c.hlc)
+                if let reason = hold?(c) {
+                    if try engine.hold(db, c, reason: reason, at: now) {
+                        report.held += 1
+                        held[try engine.index(of: c.site), default: []].insert(c.seq)
+                    } else {
+                        report.duplicates += 1
+                    }
+                    continue
+                }
                 if deferUnknown {
                     switch engine.unknownParts(of: c) {
                     case .none:
@@ -43,6 +58,7 @@ extension Replica {
                 resolved.append(try engine.resolve(c, checkDrift: !trustClocks))
             }
             try engine.ingest(resolved, report: &report)
+            for (site, seqs) in held { try engine.advanceContiguous(site: site, newSeqs: seqs) }
             // Our own changes coming back (say, after restoring this file from a backup) move
             // our sequence on, so new local writes never reuse a number.
             if trustClocks { engine.clock.absorb(newest) } else { try engine.clock.receive(newest) }

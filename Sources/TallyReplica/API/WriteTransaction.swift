@@ -214,15 +214,21 @@ extension Replica {
         try withWrite { db, engine in
             let tx = WriteTransaction(engine: engine, db: db)
             let result = try body(tx)
-            if !tx.recorded.isEmpty {
-                engine.updateSiteSeq.reset()
-                engine.updateSiteSeq.bind(1, Int64(engine.localSeq))
-                engine.updateSiteSeq.bind(2, Int64(engine.localIndex))
-                try engine.updateSiteSeq.run()
-                try engine.saveClock()
-            }
+            try tx.finish()
             return result
         }
+    }
+}
+
+extension WriteTransaction {
+    /// Stores the site's sequence and the clock after the body's writes, before commit.
+    func finish() throws(ReplicaError) {
+        guard !recorded.isEmpty else { return }
+        engine.updateSiteSeq.reset()
+        engine.updateSiteSeq.bind(1, Int64(engine.localSeq))
+        engine.updateSiteSeq.bind(2, Int64(engine.localIndex))
+        try engine.updateSiteSeq.run()
+        try engine.saveClock()
     }
 }
 

@@ -11,6 +11,8 @@ public struct ApplyReport: Sendable, Equatable {
     /// Changes naming a table or column this replica's schema does not have yet (a peer on a
     /// newer schema), kept aside whole and merged once the schema grows (`replayDeferred`).
     public var deferred = 0
+    /// Changes kept aside for review, not merged (`Replica.apply(hold:)`).
+    public var held = 0
 
     public init() {}
 }

@@ -32,6 +32,9 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     let insertViolation: RawStatement
     let deleteViolation: RawStatement
     let dataVersionQuery: RawStatement
+    /// Whether a held change (`tally_held`) numbers `(site, seq)`; nil while the replica holds
+    /// none aside, so the usual replica pays nothing for it.
+    var heldProbe: RawStatement?
 
     /// The scope columns in force (`ReplicaOptions.scopeColumns`): empty means the log's owner
     /// column stays NULL and is not indexed.
@@ -119,6 +122,16 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
             if stored > clock.last { clock.absorb(stored) }
         }
         dataVersion = try currentDataVersion(db)
+        if heldProbe == nil {
+            let t = try RawStatement(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tally_held'")
+            defer { t.finalize() }
+            if try t.step() { try prepareHeldProbe(db) }
+        }
+    }
+
+    func prepareHeldProbe(_ db: Database) throws(ReplicaError) {
+        guard heldProbe == nil else { return }
+        heldProbe = try RawStatement(db, "SELECT 1 FROM tally_held WHERE site = ? AND seq = ?")
     }
 
     /// Releases every prepared statement, before the connection closes.
@@ -141,6 +154,7 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         queries = [:]
         for s in [insertLog, logExists, updateSiteSeq, insertSite, setMeta, selectConflict, upsertConflict, deleteConflict,
                   insertViolation, deleteViolation, dataVersionQuery] { s.finalize() }
+        heldProbe?.finalize()
         for p in plans { for s in [p.select, p.store, p.insertNew] + (p.selectOwner.map { [$0] } ?? []) { s.finalize() } }
     }
 
@@ -229,6 +243,14 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         return try logExists.step()
     }
 
+    private func heldHolds(_ p: RawStatement, site: Int, seq: UInt64) throws(ReplicaError) -> Bool {
+        p.reset()
+        p.bind(1, bytes: siteIDs[site].bytes)
+        p.bind(2, Int64(seq))
+        defer { p.reset() }
+        return try p.step()
+    }
+
     /// Moves a site's contiguous mark past every change now held, and stores it.
     func advanceContiguous(site: Int, newSeqs: Set<UInt64>) throws(ReplicaError) {
         let start = contiguous[site] ?? 0
@@ -236,6 +258,7 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         while true {
             if newSeqs.contains(c + 1) { c += 1; continue }
             if c + 1 <= StoreLayout.maxSeq, try logHolds(site: site, seq: c + 1) { c += 1; continue }
+            if let p = heldProbe, try heldHolds(p, site: site, seq: c + 1) { c += 1; continue }
             break
         }
         guard c != start else { return }

@@ -8,7 +8,7 @@ struct DepotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "depot",
         abstract: "Run the depot: enroll devices, serve sync, keep the audit log.",
-        subcommands: [DepotInit.self, DepotImportManifest.self, DepotSampleManifest.self, DepotBackupCommand.self, DepotRestoreCommand.self, DepotEnroll.self, DepotCalendar.self, DepotRevoke.self, DepotRotate.self, DepotDevices.self, DepotAudit.self, DepotCompactCommand.self, DepotTLSCommand.self, DepotServe.self])
+        subcommands: [DepotInit.self, DepotImportManifest.self, DepotSampleManifest.self, DepotBackupCommand.self, DepotRestoreCommand.self, DepotEnroll.self, DepotCalendar.self, DepotRevoke.self, DepotRotate.self, DepotDevices.self, DepotAudit.self, DepotCompactCommand.self, DepotQuarantineCommand.self, DepotTLSCommand.self, DepotServe.self])
 }
 
 struct DataOption: ParsableArguments {

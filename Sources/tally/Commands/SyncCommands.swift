@@ -67,18 +67,47 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    /// One sync of the replica, opened for it and closed after (a re-baseline replaces the file).
+    func once(_ bar: ProgressBar) async throws(SyncError) -> SyncSummary {
+        let r: Replica
+        do { r = try Replica.open(at: replica.path, options: .cli()) } catch { throw .local(error) }
+        defer { try? r.close() }
+        return try await SyncClient(replica: r, logger: cliLogger).sync { p in bar.show(p) }
+    }
+
     func run() async throws {
         do {
-            let r = try Replica.open(at: replica.path, options: .cli())
-            let client = try SyncClient(replica: r, logger: cliLogger)
             let bar = ProgressBar(enabled: !json && isatty(STDERR_FILENO) == 1)
-            let summary = try await client.sync { p in bar.show(p) }
+            var summary: SyncSummary
+            let first: Result<SyncSummary, SyncError>
+            do { first = .success(try await once(bar)) } catch { first = .failure(error) }
+            switch first {
+            case .success(let s):
+                summary = s
+            case .failure(.rebaselineRequired(pending: 0, let held)):
+                // Away while the depot compacted what it had not seen: set up again from the
+                // depot (everything it recorded is there), then sync as usual.
+                let done = try await SyncClient.rebaseline(path: replica.path, options: .cli(), logger: cliLogger)
+                if !json {
+                    Console.out("this device's copy was older than the history the depot keeps: set up again from the depot "
+                        + "(\(done.rows) rows); the previous file is kept as \(done.previous)")
+                }
+                summary = try await once(bar)
+                summary.held += held
+                summary.rebaselined = done
+            case .failure(let e):
+                throw e
+            }
             bar.finish()
             if json { try Console.json(summary); return }
             Console.out("synced: pushed \(summary.pushed), pulled \(summary.pulled), blobs \(summary.blobsUp), "
                 + "\(ByteCount.format(summary.bytesSent)) sent, \(ByteCount.format(summary.bytesReceived)) received, \(summary.milliseconds) ms"
                 + (summary.violations > 0 ? "; \(summary.violations) ledger entries refused by the depot (see its audit log)" : "")
                 + (summary.busyRetries > 0 ? "; the depot was busy: \(summary.busyRetries) requests sent again after waiting" : ""))
+            if summary.held > 0 {
+                Console.out("held for review at the depot: \(summary.held) of this device's changes made on the old copy "
+                    + "(entries are not held: they count); they show here once the depot staff release them")
+            }
         } catch let e as SyncError {
             Console.err("tally: \(e.description)")
             switch e {

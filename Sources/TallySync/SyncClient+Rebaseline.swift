@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import TallyProtocol
+import TallyReplica
+
+/// What setting a device up again from the depot did.
+public struct RebaselineSummary: Sendable, Codable, Equatable {
+    /// Where the previous file was kept, untouched.
+    public var previous: String
+    /// Rows the new copy holds.
+    public var rows: Int
+}
+
+extension SyncClient {
+    /// Sets a device up again from the depot's snapshot of its scope, after the depot refused
+    /// its pull as older than the history it keeps (`SyncError.rebaselineRequired`).
+    ///
+    /// Only once every own change has reached the depot: the new copy is the depot's state,
+    /// which holds all of them (record changes written on the old copy are held there for the
+    /// depot staff's review, not lost). Settings, the signing key, blobs and the clock are
+    /// carried over; the previous file is kept beside, renamed, never deleted. The replica at
+    /// `path` must not be open in this process.
+    public static func rebaseline(path: String, options: ReplicaOptions, logger: Logger) async throws(SyncError) -> RebaselineSummary {
+        let old = try local { try Replica.open(at: path, options: options) }
+        let client = try SyncClient(replica: old, clock: options.wallClock, logger: logger)
+        let pending = try client.pending()
+        guard pending == 0 else {
+            try? old.close()
+            throw .rebaselineRequired(pending: pending, held: 0)
+        }
+        let partial = path + ".rebaseline"
+        let fresh: Replica
+        do {
+            fresh = try await fetchSnapshot(client.client, to: partial, schema: old.schema, site: old.site, options: options)
+        } catch {
+            try? old.close()
+            throw error
+        }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let previous = path + ".before-rebaseline-" + stamp
+        let rows = try local {
+            defer { try? fresh.close() }
+            try old.checkpoint()
+            try old.close()
+            try fresh.carryLocalState(from: path, exceptSettings: [SyncSettings.cursor, SyncSettings.blobMark])
+            try fresh.checkpoint()
+            return try fresh.status().tables.reduce(0) { $0 + $1.live }
+        }
+        try local {
+            try FileManager.default.moveItem(atPath: path, toPath: previous)
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            try FileManager.default.moveItem(atPath: partial, toPath: path)
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
+        }
+        logger.notice("set up again from the depot", metadata: ["previous": "\(previous)", "rows": "\(rows)"])
+        return RebaselineSummary(previous: previous, rows: rows)
+    }
+}

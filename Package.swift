@@ -108,10 +108,11 @@ let package = Package(
         .executableTarget(
             name: "tally-bench",
             dependencies: [
-                "TallyReplica",
+                "TallyReplica", "TallyToolSupport",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "Tools/bench",
+            exclude: ["scripts"],
             swiftSettings: strict),
         // What the benchmarks and the simulator share: a real depot process to start, kill and measure.
         .target(
@@ -120,17 +121,18 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "tally-sync-bench",
-            dependencies: ["TallyReplica", "TallyProtocol", "TallyRoutes", "TallyDepot", "TallySync", "TallyToolSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TallyReplica", "TallyProtocol", "TallyRoutes", "TallyDepot", "TallySync", "TallyToolSupport",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Tools/sync-bench",
             swiftSettings: strict),
         .executableTarget(
             name: "tally-route-bench",
-            dependencies: ["TallyReplica", "TallyRoutes", .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: ["TallyReplica", "TallyRoutes", "TallyToolSupport", .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Tools/route-bench",
             swiftSettings: strict),
         .executableTarget(
             name: "tally-reconcile-bench",
-            dependencies: ["TallyReplica", "TallyRoutes", "TallyReconcile"],
+            dependencies: ["TallyReplica", "TallyRoutes", "TallyReconcile", "TallyToolSupport"],
             path: "Tools/reconcile-bench",
             swiftSettings: strict),
         // libFuzzer targets: built only by Tools/fuzz.sh with -sanitize=fuzzer (libFuzzer

@@ -46,10 +46,16 @@ extension SyncClient {
             try fresh.checkpoint()
             return try fresh.status().tables.reduce(0) { $0 + $1.live }
         }
+        // The previous file is kept under a second name first, then the new one replaces it in
+        // one rename: stopped at any point, `path` holds a whole replica, old or new.
         try local {
-            try FileManager.default.moveItem(atPath: path, toPath: previous)
+            if (try? FileManager.default.linkItem(atPath: path, toPath: previous)) == nil {
+                try FileManager.default.copyItem(atPath: path, toPath: previous)
+            }
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            try FileManager.default.moveItem(atPath: partial, toPath: path)
+            guard rename(partial, path) == 0 else {
+                throw ReplicaError.storage("could not put the new copy in place of \(path) (error \(errno)); the previous file is kept as \(previous)")
+            }
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
         }
         logger.notice("set up again from the depot", metadata: ["previous": "\(previous)", "rows": "\(rows)"])

@@ -171,7 +171,7 @@ public struct SyncClient: Sendable {
         var summary = SyncSummary(pushed: 0, pulled: 0, blobsUp: 0, bytesSent: 0, bytesReceived: 0, milliseconds: 0, pending: 0, violations: 0)
         let schemaVersion = replica.schema.version
         // Changes kept for a newer schema merge once this device has been updated to it.
-        try Self.local { try replica.replayDeferred() }
+        _ = try Self.local { try replica.replayDeferred() }
 
         // Push: own changes above the depot's acknowledgement, page by page.
         var ack = try Self.local { try self.ack() }

@@ -19,6 +19,7 @@
 import Foundation
 import GRDBSQLite
 import TallyReplica
+import TallyToolSupport
 
 // MARK: - Options
 
@@ -32,6 +33,12 @@ struct Options {
     var seed: UInt64 = 42
     var batch: Int?
     var verbose = false
+    /// Vans the merge's changes come from.
+    var sites = 100
+    /// Size the realistic merge by column changes instead of changes.
+    var columnChanges: Int?
+    /// Writes the realistic merge's changes as JSON lines, for the Yrs comparison.
+    var export: String?
 
     static let sections = ["merge", "merge1", "ledger", "update", "full"]
 
@@ -59,11 +66,14 @@ struct Options {
             case "--rows": o.rows = count(a)
             case "--batch": o.batch = count(a)
             case "--verbose": o.verbose = true
+            case "--sites": o.sites = count(a)
+            case "--column-changes": o.columnChanges = count(a)
+            case "--export": o.export = value(a)
             case "--seed":
                 guard let seed = UInt64(value(a)) else { usage("--seed takes an integer") }
                 o.seed = seed
             case "-h", "--help":
-                print("usage: tally-bench [--quick] [--runs N] [--only \(sections.joined(separator: ","))] [--dir PATH] [--changes N] [--rows N] [--batch N] [--seed N] [--verbose]")
+                print("usage: tally-bench [--quick] [--runs N] [--only \(sections.joined(separator: ","))] [--dir PATH] [--changes N] [--rows N] [--batch N] [--seed N] [--verbose] [--sites N] [--column-changes N] [--export FILE]")
                 exit(0)
             default: usage("unknown argument '\(a)'")
             }
@@ -135,6 +145,13 @@ nonisolated(unsafe) var report: [(section: String, what: String, count: Int, uni
 
 func record(_ section: String, _ what: String, count: Int, unit: String, engine: Timing, raw: Timing?) {
     report.append((section, what, count, unit, engine, raw))
+    let local = ["ledger", "update", "full"].contains(section)
+    BenchResults.record(BenchFigure(
+        section: local ? "local write" : "merge", id: "\(section): \(what.trimmingCharacters(in: .whitespaces))",
+        figure: "\(what.trimmingCharacters(in: .whitespaces)) (tally-bench \(section))", unit: "\(unit)/s", higherIsBetter: true,
+        samples: engine.seconds.map { Double(count) / $0 },
+        baseline: raw.map { _ in "raw SQLite, C API, prepared statements" }, baselineSamples: raw?.seconds.map { Double(count) / $0 },
+        aim: raw == nil ? nil : local ? "within 1.5× of raw SQLite" : "at least 0.5× of raw SQLite", aimRatio: raw == nil ? nil : local ? 1.5 : 2))
     var line = "  \(what): engine \(engine.rate(count)) \(unit)/s"
     if let raw {
         line += ", raw \(raw.rate(count)) \(unit)/s, engine/raw time \(String(format: "%.2f", engine.median / raw.median))×"
@@ -596,6 +613,44 @@ func benchMerge(_ w: Workload, label: String, section: String, batch: Int, runs:
 
 nonisolated(unsafe) var memoryNotes: [String] = []
 
+/// The workload as JSON lines, one change each in the order a sync delivers them:
+/// `{"s": van index, "t": table, "k": key, "v": {column: value}}`. What `yrs_merge.py` turns
+/// into one Yrs update per van.
+func exportWorkload(_ w: Workload, sites: Int, to path: String) {
+    var index: [SiteID: Int] = [:]
+    FileManager.default.createFile(atPath: path, contents: nil)
+    guard let out = FileHandle(forWritingAtPath: path) else { die("cannot write \(path)") }
+    var buffer = ""
+    func json(_ s: String) -> String {
+        var o = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": o += "\\\""
+            case "\\": o += "\\\\"
+            case _ where u.value < 0x20: o += String(format: "\\u%04x", u.value)
+            default: o.unicodeScalars.append(u)
+            }
+        }
+        return o + "\""
+    }
+    for c in w.changes {
+        let s = index[c.site] ?? { let i = index.count; index[c.site] = i; return i }()
+        let values = c.values.map { v -> String in
+            let value: String = switch v.value {
+            case .integer(let n): String(n)
+            case .text(let t): json(t)
+            default: "null"
+            }
+            return json(v.column) + ":" + value
+        }.joined(separator: ",")
+        buffer += "{\"s\":\(s),\"t\":\(json(c.table)),\"k\":\(json(c.key)),\"v\":{\(values)}}\n"
+        if buffer.utf8.count > 1 << 20 { out.write(Data(buffer.utf8)); buffer = "" }
+    }
+    out.write(Data(buffer.utf8))
+    try? out.close()
+    print("  exported \(fmtCount(w.changes.count)) changes (\(fmtCount(w.columnChanges)) column changes) from \(index.count) vans to \(path)")
+}
+
 // MARK: - Main
 
 let opts = Options.parse(Array(CommandLine.arguments.dropFirst()))
@@ -627,16 +682,19 @@ let started = now()
 
 // The merge first, so that its peak memory is not an earlier section's.
 if opts.wants("merge") {
-    print("merge: generating \(fmtCount(mergeChanges)) changes from 100 sites…")
+    // The mix carries 2.98 column changes per change.
+    let changes = opts.columnChanges.map { Int((Double($0) / 2.9756).rounded()) } ?? mergeChanges
+    print("merge: generating \(fmtCount(changes)) changes from \(opts.sites) sites…")
     let rss0 = currentRSSMiB()
-    let w = realisticWorkload(mergeChanges, sites: 100, rng: &rng)
+    let w = realisticWorkload(changes, sites: opts.sites, rng: &rng)
+    if let path = opts.export { exportWorkload(w, sites: opts.sites, to: path) }
     print("  mix: " + w.mix.sorted { $0.value > $1.value }.map { "\($0.key) \(fmtCount($0.value))" }.joined(separator: ", "))
     print("  generated changes hold \(String(format: "%.0f", currentRSSMiB() - rss0)) MiB; peak RSS before applying \(String(format: "%.0f", peakRSSMiB())) MiB")
     memoryNotes.append("merge: peak RSS before applying (generated changes in memory) \(String(format: "%.0f", peakRSSMiB())) MiB")
-    benchMerge(w, label: "changes, realistic mix, batches of 10,000", section: "merge", batch: 10_000, runs: mergeRuns, dir: dir, rng: &rng)
+    benchMerge(w, label: "changes from \(opts.sites) vans, realistic mix, batches of 10,000", section: "merge", batch: 10_000, runs: mergeRuns, dir: dir, rng: &rng)
 }
 if opts.wants("merge1") {
-    let w = oneColumnWorkload(mergeChanges, sites: 100, rng: &rng)
+    let w = oneColumnWorkload(mergeChanges, sites: opts.sites, rng: &rng)
     benchMerge(w, label: "one-column changes, batches of 10,000", section: "merge1", batch: 10_000, runs: mergeRuns, dir: dir, rng: &rng)
 }
 if opts.wants("ledger") {

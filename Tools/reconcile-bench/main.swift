@@ -16,6 +16,7 @@ import Foundation
 import TallyReconcile
 import TallyReplica
 import TallyRoutes
+import TallyToolSupport
 
 struct Options {
     var vans = 500
@@ -162,7 +163,24 @@ do {
     var times: [Double] = []
     var cpus: [Double] = []
     var last: Reconciliation?
+    var rawTimes: [Double] = []
+    var entriesOfDay = 0
     for run in 1...o.runs {
+        // The baseline: the least any reconciliation of the day does, one SQL pass summing the
+        // day's entries by device and kind, on the same file and its indexes.
+        do {
+            let replica = try Replica.open(at: path, options: options)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            var groups = 0, rows = 0
+            try replica.select("SELECT device, kind, count(*), sum(amount) FROM events WHERE day = ?1 GROUP BY device, kind", [.text(day)]) { r in
+                groups += 1
+                rows += Int(r[2].integer ?? 0)
+            }
+            entriesOfDay = rows
+            rawTimes.append(seconds(t0))
+            try replica.close()
+            print("raw SQL pass over the day's entries: \(String(format: "%.2f", rawTimes.last!)) s, \(groups) groups")  // safe: appended above
+        }
         let replica = try Replica.open(at: path, options: options)
         let store = try SettlementStore(path: dir + "/settlement.sqlite", clock: clock)
         let devices = (1...o.vans).map { DeviceInfo(name: "van-\(String(format: "%03d", $0))", role: "van", scope: "R\(String(format: "%03d", $0))",
@@ -178,6 +196,12 @@ do {
         try replica.close()
     }
     let median = times.sorted()[times.count / 2]
+    BenchResults.record(BenchFigure(
+        section: "reconcile", id: "reconcile day",
+        figure: "reconcile one day of \(o.vans) vans (\(o.vans * o.tickets) tickets, \(entriesOfDay) entries) (tally-reconcile-bench)",
+        unit: "s", higherIsBetter: false, samples: times,
+        baseline: "raw SQLite: one GROUP BY pass summing the day's entries", baselineSamples: rawTimes,
+        note: String(format: "peak memory %.0f MB", peakMB())))
     if let rec = last {
         let statuses = Dictionary(grouping: rec.settlements, by: \.status).mapValues(\.count)
         let exceptions = rec.settlements.reduce(0) { $0 + $1.exceptions.count }

@@ -16,6 +16,7 @@ import Foundation
 import GRDBSQLite
 import TallyReplica
 import TallyRoutes
+import TallyToolSupport
 
 struct Options {
     var tickets = 200
@@ -24,6 +25,8 @@ struct Options {
     var cli = 0
     var dir: String?
     var seed: UInt64 = 11
+    /// Whole runs (fresh files each); the figures are the medians of their p50s.
+    var runs = 1
 
     static func parse() -> Options {
         var o = Options()
@@ -46,6 +49,7 @@ struct Options {
             case "--cli": o.cli = Int(value(a)) ?? 0
             case "--dir": o.dir = value(a)
             case "--seed": o.seed = UInt64(value(a)) ?? o.seed
+            case "--runs": o.runs = max(1, Int(value(a)) ?? 1)
             default: die("unknown argument \(a)")
             }
         }
@@ -219,13 +223,29 @@ try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectorie
 defer { if o.dir == nil { try? FileManager.default.removeItem(atPath: dir) } }
 print("tally-route-bench: \(o.tickets) deliveries of \(o.cartons) cartons each, 8 KB signature, durability \(o.durability == .full ? "full (fsync per delivery)" : o.durability == .normal ? "normal" : "off (no fsync: CPU only)"), in \(dir)")
 do {
-    let raw = rawDeliveries(o, dir: dir)
-    let (scan, deliver, total) = try engineDeliveries(o, dir: dir)
-    print("raw SQLite, same rows (two transactions):  \(raw.line)")
-    print("van scan (\(o.cartons) codes):                   \(scan.line)")
-    print("van deliver:                              \(deliver.line)")
-    print("scan + deliver (one delivery):            \(total.line)")
-    print(String(format: "engine/raw at p50: %.1f×, at p99: %.1f×", total.p(0.5) / raw.p(0.5), total.p(0.99) / raw.p(0.99)))
+    var engineP50: [Double] = [], rawP50: [Double] = []
+    for run in 1...o.runs {
+        let runDir = o.runs == 1 ? dir : dir + "/run\(run)"
+        try? FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+        let raw = rawDeliveries(o, dir: runDir)
+        let (scan, deliver, total) = try engineDeliveries(o, dir: runDir)
+        if o.runs > 1 { print("run \(run) of \(o.runs):") }
+        print("raw SQLite, same rows (two transactions):  \(raw.line)")
+        print("van scan (\(o.cartons) codes):                   \(scan.line)")
+        print("van deliver:                              \(deliver.line)")
+        print("scan + deliver (one delivery):            \(total.line)")
+        print(String(format: "engine/raw at p50: %.1f×, at p99: %.1f×", total.p(0.5) / raw.p(0.5), total.p(0.99) / raw.p(0.99)))
+        engineP50.append(total.p(0.5))
+        rawP50.append(raw.p(0.5))
+        if o.runs > 1 { try? FileManager.default.removeItem(atPath: runDir) }
+    }
+    let mode = o.durability == .full ? "fsync per transaction" : o.durability == .normal ? "synchronous=NORMAL" : "no fsync"
+    BenchResults.record(BenchFigure(
+        section: "local write", id: "delivery \(mode)",
+        figure: "a delivery: scan \(o.cartons) cartons + deliver with an 8 KB signature and cash, p50 of \(o.tickets), \(mode) (tally-route-bench)",
+        unit: "ms", higherIsBetter: false, samples: engineP50,
+        baseline: "raw SQLite, same rows, C API, two transactions", baselineSamples: rawP50,
+        aim: "within 1.5× of raw SQLite", aimRatio: 1.5))
     if o.cli > 0, let cli = try cliDeliveries(o, dir: dir, count: o.cli) {
         print("through the tally binary (2 processes):  \(cli.line)")
     }

@@ -69,7 +69,12 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
     /// compacted past it), as `tally sync` does.
     func rebaseline() async throws {
         try closeFile()
-        _ = try await SyncClient.rebaseline(path: path, options: options, logger: Self.quiet)
+        do {
+            _ = try await SyncClient.rebaseline(path: path, options: options, logger: Self.quiet)
+        } catch {
+            try open()  // the line broke: the device goes on with its file as it was
+            throw error
+        }
         try open()
     }
 

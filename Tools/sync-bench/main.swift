@@ -222,6 +222,7 @@ func benchDay(_ o: Options, tally: String, scratch: String) async throws -> [Str
     try profile(depot, o, "day")
 
     var runs: [DayRun] = []
+    var rawStore: [Double] = [], contentBytes: [Double] = []
     for i in 1...o.runs {
         let d = devices[i]
         let client = try await join(d, depot, pageSize: o.pageSize)
@@ -235,6 +236,10 @@ func benchDay(_ o: Options, tally: String, scratch: String) async throws -> [Str
         let pullAt = phases.at(.pull) ?? seconds
         let blobsAt = phases.at(.blobs) ?? seconds
         runs.append(DayRun(seconds: seconds, push: pullAt, pull: blobsAt - pullAt, blobs: seconds - blobsAt, summary: summary, written: written))
+        // The baseline: raw SQLite storing the same rows and blobs; the content's own weight.
+        let own = try RawBaseline.own(client.replica)
+        rawStore.append(try RawBaseline(path: dir + "/raw-day.sqlite").store(own.changes, blobs: own.blobs))
+        contentBytes.append(RawBaseline.contentBytesPerChange(own.changes))
         say("  day run \(i): \(Fmt.s(seconds)) — push \(Fmt.ms(pullAt)), pull \(Fmt.ms(blobsAt - pullAt)), blobs \(Fmt.ms(seconds - blobsAt)); "
             + "\(summary.pushed) changes, \(summary.blobsUp) blobs, \(Fmt.bytes(summary.bytesSent)) sent")
     }
@@ -257,6 +262,17 @@ func benchDay(_ o: Options, tally: String, scratch: String) async throws -> [Str
     t.add("ratio to the aim (1 s)", Fmt.x(time.median / 1.0))
     t.add("depot peak memory (VmHWM)", Fmt.mb(peak))
     say(t.render())
+    BenchResults.record(BenchFigure(
+        section: "sync", id: "day", figure: "one van's day over loopback: \(Fmt.int(w.changes)) changes + \(w.blobs) signature blobs, one sync() (\(o.runs) vans) (tally-sync-bench day)",
+        unit: "s", higherIsBetter: false, samples: runs.map(\.seconds),
+        baseline: "raw SQLite storing the same rows and blobs (one transaction, fsync)", baselineSamples: rawStore,
+        aim: "< 1 s", aimValue: 1, note: "depot peak \(Fmt.mb(peak))"))
+    BenchResults.record(BenchFigure(
+        section: "wire", id: "bytes per change", figure: "bytes on the wire per change, compressed, signature blobs aside (request bodies of the day's sync)",
+        unit: "B/change", higherIsBetter: false, samples: runs.map { Double($0.summary.bytesSent - $0.written.blobBytes) / Double($0.summary.pushed) },
+        baseline: "the same changes' table, key and values alone as text, deflated", baselineSamples: contentBytes,
+        aim: "< 20 B per change", aimValue: 20,
+        note: String(format: "with the blobs: %.0f B per change", perChange.median)))
     return [
         "| One van's day: \(Fmt.int(w.changes)) changes + \(w.blobs) blobs, one `sync()` | \(time.text(Fmt.s)) | < 1 s | \(Fmt.x(time.median)) of the aim |",
         "| bytes per change on the wire (with blobs / without) | \(String(format: "%.0f B / %.1f B", perChange.median, perChangeNoBlobs.median)) | | |",
@@ -297,6 +313,18 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
     let total = written.reduce(0) { $0 + $1.changes }
     let totalBlobs = written.reduce(0) { $0 + $1.blobs }
     say("  fleet: \(Fmt.int(total)) changes written on \(n) vans in \(Fmt.s(Fmt.secs(t.duration(to: .now))))")
+
+    // The baseline: raw SQLite storing every van's rows and blobs, one transaction per van.
+    var rawSeconds = 0.0
+    do {
+        let raw = try RawBaseline(path: dir + "/raw-fleet.sqlite")
+        for c in clients {
+            let own = try RawBaseline.own(c.replica)
+            rawSeconds += raw.store(own.changes, blobs: own.blobs)
+        }
+        say("  fleet: raw SQLite stores the same rows and blobs in \(Fmt.s(rawSeconds))")
+    }
+    try? FileManager.default.removeItem(atPath: dir + "/raw-fleet.sqlite")
 
     // All at once.
     try profile(depot, o, pushOnly ? "ingest" : "fleet")
@@ -429,6 +457,17 @@ func benchFleet(_ o: Options, tally: String, scratch: String, pushOnly: Bool = f
             "| … depot peak memory | \(Fmt.mb(peak)) | | |",
         ]
     }
+    if !pushOnly {
+        let what = "\(n) vans' day-end sync at once: \(Fmt.int(total)) changes + \(Fmt.int(totalBlobs)) blobs (tally-sync-bench fleet)"
+        BenchResults.record(BenchFigure(
+            section: "sync", id: "fleet wall", figure: what + ", wall time", unit: "s", higherIsBetter: false, samples: [wall],
+            baseline: "raw SQLite storing the same rows and blobs, one transaction per van", baselineSamples: [rawSeconds],
+            aim: "< 60 s", aimValue: 60,
+            note: "\(Fmt.rate(Double(total) / wall)) changes; depot CPU \(Fmt.us(depotCPU / Double(total))) per change; \(failures.count) syncs retried"))
+        BenchResults.record(BenchFigure(
+            section: "sync", id: "fleet memory", figure: "… the depot's peak memory (VmHWM)", unit: "MB", higherIsBetter: false,
+            samples: [peak], aim: "< 300 MB", aimValue: 300))
+    }
     if pushOnly {
         return [
             "| \(n) vans pushing only (no pull\(o.lightClients ? ", plain-socket clients" : "")), \(Fmt.int(total)) changes: depot ingest | \(Fmt.rate(Double(total) / wall)) (wall \(Fmt.s(wall))) | ≥ 100,000/s | \(Fmt.x(Double(total) / wall / 100_000)) |",
@@ -528,6 +567,19 @@ func benchFirst(_ o: Options, tally: String, scratch: String) async throws -> [S
 
     let join = Stat(joins), first = Stat(firsts)
     let total = Stat(zip(joins, firsts).map { $0 + $1 })
+    // The baseline: raw SQLite copying the route's rows into a new file, each run.
+    var copies: [Double] = []
+    for _ in 1...o.firstRuns {
+        let (secs, rows) = try RawBaseline.copyRoute(from: folder.replicaPath, table: "tickets", route: "R01", to: dir + "/raw-copy.sqlite")
+        guard rows == o.firstRows else { throw ToolError("raw copy: \(rows) rows") }
+        copies.append(secs)
+    }
+    try? FileManager.default.removeItem(atPath: dir + "/raw-copy.sqlite")
+    BenchResults.record(BenchFigure(
+        section: "sync", id: "first", figure: "a new device's first sync: join with \(Fmt.int(o.firstRows)) rows, then \(Fmt.int(o.firstDeltas)) later changes (tally-sync-bench first)",
+        unit: "s", higherIsBetter: false, samples: zip(joins, firsts).map { $0 + $1 },
+        baseline: "raw SQLite copying the same rows into a new file (CREATE TABLE … AS SELECT)", baselineSamples: copies,
+        aim: "< 10 s", aimValue: 10, note: "depot peak \(Fmt.mb(peak))"))
     var tab = Table("3. First sync of a new device: \(Fmt.int(o.firstRows)) rows of its route at the depot, \(Fmt.int(o.firstDeltas)) changes after the snapshot (\(o.firstRuns) runs)",
                     ["figure", "median (min–max)"])
     tab.add("join (snapshot built, sent, stored)", join.text(Fmt.s))

@@ -25,28 +25,32 @@ rm -rf $OUT && mkdir -p $OUT
 export TALLY_BENCH_RESULTS=$PWD/$OUT/results.jsonl
 START=$(date -u +%FT%TZ); LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# A benchmark that fails is named in the table's header; the others still run.
+FAILED=""
+run() { "$@" || FAILED="$FAILED $(basename "$1")"; }
+
 if [ $QUICK = 1 ]; then
-  $B/tally-bench --only ledger --rows 20000 --runs 3
-  $B/tally-route-bench --tickets 40 --runs 3 --durability full
-  $B/tally-bench --only merge --sites 50 --column-changes 100000 --runs 3 --export $OUT/changes.jsonl
-  $VENV/bin/python Tools/bench/scripts/yrs_merge.py $OUT/changes.jsonl --runs 3
-  $B/tally-sync-bench --only day --runs 3
-  $B/tally-sync-bench --only fleet --vans 20 --fleet-min 100 --fleet-max 100 --fleet-signatures 20
-  $B/tally-sync-bench --only first --rows 50000 --deltas 500 --first-runs 3
-  $B/tally-reconcile-bench --vans 20 --runs 3 --dir $OUT/reconcile
+  run $B/tally-bench --only ledger --rows 20000 --runs 3
+  run $B/tally-route-bench --tickets 40 --runs 3 --durability full
+  run $B/tally-bench --only merge --sites 50 --column-changes 100000 --runs 3 --export $OUT/changes.jsonl
+  run $VENV/bin/python Tools/bench/scripts/yrs_merge.py $OUT/changes.jsonl --runs 3
+  run $B/tally-sync-bench --only day --runs 3
+  run $B/tally-sync-bench --only fleet --vans 20 --fleet-min 100 --fleet-max 100 --fleet-signatures 20
+  run $B/tally-sync-bench --only first --rows 50000 --deltas 500 --first-runs 3
+  run $B/tally-reconcile-bench --vans 20 --runs 3 --dir $OUT/reconcile
 else
-  $B/tally-bench --only ledger --runs 5
-  $B/tally-route-bench --runs 3 --durability full
-  $B/tally-bench --only merge --sites 500 --column-changes 1000000 --runs 3 --export $OUT/changes.jsonl
-  $VENV/bin/python Tools/bench/scripts/yrs_merge.py $OUT/changes.jsonl --runs 3
-  $B/tally-sync-bench --only day --runs 5
-  $B/tally-sync-bench --only fleet --vans 500 --fleet-min 200 --fleet-max 200 --fleet-signatures 200 --fleet-deadline 900
-  $B/tally-sync-bench --only first --first-runs 3
-  $B/tally-reconcile-bench --vans 500 --runs 3 --dir $OUT/reconcile
+  run $B/tally-bench --only ledger --runs 5
+  run $B/tally-route-bench --runs 3 --durability full
+  run $B/tally-bench --only merge --sites 500 --column-changes 1000000 --runs 3 --export $OUT/changes.jsonl
+  run $VENV/bin/python Tools/bench/scripts/yrs_merge.py $OUT/changes.jsonl --runs 3
+  run $B/tally-sync-bench --only day --runs 5
+  run $B/tally-sync-bench --only fleet --vans 500 --fleet-min 200 --fleet-max 200 --fleet-signatures 200 --fleet-deadline 900
+  run $B/tally-sync-bench --only first --first-runs 3
+  run $B/tally-reconcile-bench --vans 500 --runs 3 --dir $OUT/reconcile
 fi
 
 CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
 HEADER="Measured $START by \`Tools/bench/run-all.sh$([ $QUICK = 1 ] && echo ' --quick')\` at $(git rev-parse --short HEAD): $(nproc) × $CPU, \
 $(free -g | awk '/Mem:/ {print $2}') GB, SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1), $(swift --version 2>&1 | grep -o 'Swift version [0-9.]*'); \
-load average $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+load average $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end.${FAILED:+ FAILED, so missing below:$FAILED.}"
 python3 Tools/bench/scripts/report.py $OUT/results.jsonl docs/BENCHMARKS.md "$HEADER"

@@ -95,6 +95,9 @@ final class RawBaseline {
         let sql = "ATTACH DATABASE '\(source)' AS src; CREATE TABLE copy AS SELECT * FROM src.\"\(table)\" WHERE route = '\(route)';"
         guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw ToolError("raw copy: \(String(cString: sqlite3_errmsg(db)))") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        return (seconds, Int(sqlite3_changes(db)))
+        var count: OpaquePointer?
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM copy", -1, &count, nil)
+        defer { sqlite3_finalize(count) }
+        return (seconds, sqlite3_step(count) == SQLITE_ROW ? Int(sqlite3_column_int64(count, 0)) : 0)
     }
 }

@@ -58,6 +58,30 @@ import TallyRoutes
         #expect(try h.service.registry.auditLog().contains { $0.action == "refused_signature" && $0.detail.contains("van-07/deliver/T2") })
     }
 
+    /// The depot checks one signature per unbroken run of the chain: the last entry's vouches
+    /// for the content of those before it through their hashes. A changed last entry is refused;
+    /// a middle entry's `sig` itself, outside the signed bytes, is left to the audit.
+    @Test func theLastSignatureOfARunVouchesForTheEntriesBeforeIt() throws {
+        let h = try ServiceHarness()
+        let (d, changes) = try Self.van(h)
+        var lastChanged = changes
+        lastChanged[2].values = lastChanged[2].values.map { $0.column == "amount" ? ColumnValue("amount", .integer(1)) : $0 }
+        try refused(h, d, lastChanged, "entry van-07/deliver/T3 does not match its signature")
+        var sigSwapped = changes
+        let otherSig = try #require(changes[0].value("sig"))
+        sigSwapped[1].values = sigSwapped[1].values.map { $0.column == "sig" ? ColumnValue("sig", otherSig) : $0 }
+        #expect(try h.push(d, sigSwapped).ack == 3, "its content is vouched for by T3's signature")
+        let audit = try ChainAudit.run(h.depot, keys: try Self.keys(h))
+        #expect(audit.findings.map(\.problem) == [.altered] && audit.findings.first?.entry == "van-07/deliver/T2", "\(audit.findings)")
+
+        // The device's own check vouches the same way and still names an entry edited in the file.
+        let mine = try ChainAudit.run(d.replica, keys: try Self.keys(h), device: "van-07", lastEntries: 2_000, vouching: true)
+        #expect(mine.ok && mine.devices.first?.verified == 3, "\(mine)")
+        try sqlite(d.replica.path, "UPDATE events SET amount = 1 WHERE id = 'van-07/deliver/T2'")
+        let edited = try ChainAudit.run(d.replica, keys: try Self.keys(h), device: "van-07", lastEntries: 2_000, vouching: true)
+        #expect(edited.findings.map(\.problem) == [.altered, .brokenLink] && edited.findings.first?.entry == "van-07/deliver/T2", "\(edited.findings)")
+    }
+
     @Test func aSignatureReusedOnAnotherTicketIsRefused() throws {
         let h = try ServiceHarness()
         let (d, changes) = try Self.van(h)

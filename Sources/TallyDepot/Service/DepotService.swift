@@ -124,12 +124,10 @@ public final class DepotService: Sendable {
             throw WireError.forbidden("a device pushes only its own changes; \(other.table) '\(other.key)' was written by another site")
         }
         // Signatures first: an altered entry is named as such, whatever its scope.
-        for c in req.changes {
-            if let why = SignatureCheck.refusal(c, device: device) {
-                registry.audit(device: device.name, action: AuditAction.refusedSignature, detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
-                logger.warning("entry with a bad signature refused", metadata: ["device": "\(device.name)", "key": "\(c.key)"])
-                throw WireError.badSignature("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
-            }
+        if let (c, why) = SignatureCheck.refusal(in: req.changes, device: device) {
+            registry.audit(device: device.name, action: AuditAction.refusedSignature, detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
+            logger.warning("entry with a bad signature refused", metadata: ["device": "\(device.name)", "key": "\(c.key)"])
+            throw WireError.badSignature("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
         }
         let refusal: (Change, String)? = try replica.read { rows in
             // A row created earlier in this push is not stored yet, and a later change to it
@@ -218,7 +216,7 @@ public final class DepotService: Sendable {
            let (site, seq) = DepotCompaction.gap(in: req.cursor, below: horizon, own: own) {
             registry.audit(device: device.name, action: "refused_stale_cursor", detail: "cursor \(req.cursor[site]) for site \(site.hex.prefix(8)) is below the compaction horizon \(seq)")
             throw WireError.rebaselineRequired("this device's copy is older than the history the depot keeps (compacted); "
-                + "its entries are safe on it, but it must be set up again from the depot: ask the depot staff")
+                + "everything it recorded is at the depot or on it; `tally sync` sets it up again from the depot")
         }
 
         // Through the log's owner index: the device's own scope and the rows without an owner,

@@ -6,20 +6,42 @@ import TallyRoutes
 /// changed after it was signed, or signed by another key, is refused with the whole push and
 /// audited. A missing predecessor is not refused: the entry is held and its gap shows (as
 /// `chain_gap`) in reconciliation and `tally audit verify` until the predecessor arrives.
+///
+/// One signature check per unbroken run of the chain, not per entry: an entry's signed bytes
+/// hold `prev`, the hash of its predecessor's signed bytes, so the device's signature on the
+/// last entry of a run vouches for the content of every entry before it in that run. Each
+/// entry whose successor in the push names its hash (and the next chain number) is covered by
+/// that successor; any other entry's own signature is checked. An Ed25519 check costs about as
+/// much as the rest of the push per entry; SHA-256 of the signed bytes costs little. Not
+/// covered: the `sig` value itself of a covered entry (it is outside the signed bytes), which
+/// only the device could have got wrong; `tally audit verify` checks every one.
 enum SignatureCheck {
 
-    static func refusal(_ c: Change, device: DeviceRecord) -> String? {
-        guard c.table == EventChain.table, !c.values.isEmpty, let publicKey = device.publicKey else { return nil }
-        var values: [String: Value] = [:]
-        for v in c.values { values[v.column] = v.value }
-        if let writer = values["device"]?.text, writer != device.name {
-            return "entry \(c.key) names \(writer) as its device, but \(device.name) pushed it"
+    /// The first entry of the push to refuse, and why.
+    static func refusal(in changes: [Change], device: DeviceRecord) -> (Change, String)? {
+        guard let publicKey = device.publicKey else { return nil }
+        var entries: [(change: Change, values: [String: Value], sig: String)] = []
+        for c in changes where c.table == EventChain.table && !c.values.isEmpty {
+            var values: [String: Value] = [:]
+            for v in c.values { values[v.column] = v.value }
+            if let writer = values["device"]?.text, writer != device.name {
+                return (c, "entry \(c.key) names \(writer) as its device, but \(device.name) pushed it")
+            }
+            guard let sig = values["sig"]?.text else {
+                return (c, "entry \(c.key) is not signed, but \(device.name) registered a signing key at its join")
+            }
+            entries.append((c, values, sig))
         }
-        guard let sig = values["sig"]?.text else {
-            return "entry \(c.key) is not signed, but \(device.name) registered a signing key at its join"
-        }
-        guard SignedEvent.verify(SignedEvent.bytes(id: c.key, values), sig: sig, publicKey: publicKey) else {
-            return "entry \(c.key) does not match its signature: it was changed after it was signed, or signed by another key"
+        // From the last entry back: covered by its successor, or checked on its own.
+        var successor: (chain: Int64, prev: String)? = nil
+        for e in entries.reversed() {
+            let bytes = SignedEvent.bytes(id: e.change.key, e.values)
+            let chain = e.values["chain"]?.integer
+            let covered = successor.map { s in chain.map { $0 + 1 == s.chain } ?? false && s.prev == SignedEvent.hash(bytes) } ?? false
+            if !covered && !SignedEvent.verify(bytes, sig: e.sig, publicKey: publicKey) {
+                return (e.change, "entry \(e.change.key) does not match its signature: it was changed after it was signed, or signed by another key")
+            }
+            successor = chain.flatMap { c in e.values["prev"]?.text.map { (c, $0) } }
         }
         return nil
     }

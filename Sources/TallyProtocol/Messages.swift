@@ -35,13 +35,17 @@ public struct PushRequest: Codable, Sendable, Equatable {
     public var schemaVersion: Int
     public var site: String
     public var changes: [Change]
-    public init(schemaVersion: Int, site: SiteID, changes: [Change]) {
+    /// The device's pull cursor: what it has applied. The depot judges by it whether the
+    /// device writes on a copy older than its compacted history. Absent from older devices.
+    public var cursor: VersionVector?
+    public init(schemaVersion: Int, site: SiteID, changes: [Change], cursor: VersionVector? = nil) {
         protocolVersion = ProtocolVersion.current
         self.schemaVersion = schemaVersion
         self.site = site.hex
         self.changes = changes
+        self.cursor = cursor
     }
-    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", schemaVersion = "schema", site, changes }
+    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", schemaVersion = "schema", site, changes, cursor }
 }
 
 public struct PushResponse: Codable, Sendable, Equatable {

@@ -46,7 +46,7 @@ private struct Cursor {
     // MARK: Messages
 
     mutating func pushRequest() -> PushRequest? {
-        var proto: Int?, schema: Int?, site: String?, changes: [Change]?
+        var proto: Int?, schema: Int?, site: String?, changes: [Change]?, cursor: VersionVector?
         guard eat(UInt8(ascii: "{")) else { return nil }
         if !eat(UInt8(ascii: "}")) {
             repeat {
@@ -56,6 +56,7 @@ private struct Cursor {
                 case "schema": guard schema == nil, let v = integer() else { return nil }; schema = Int(v)
                 case "site": guard site == nil, let v = string() else { return nil }; site = v
                 case "changes": guard changes == nil, let v = changeList() else { return nil }; changes = v
+                case "cursor": guard cursor == nil, let v = versionVector() else { return nil }; cursor = v
                 default: guard skipValue() else { return nil }
                 }
             } while eat(UInt8(ascii: ","))
@@ -66,7 +67,22 @@ private struct Cursor {
         var r = PushRequest(schemaVersion: schema, site: SiteID(high: 0, low: 0), changes: changes)
         r.protocolVersion = proto
         r.site = site
+        r.cursor = cursor
         return r
+    }
+
+    /// `{"<32 hex digits>": seq, …}`.
+    mutating func versionVector() -> VersionVector? {
+        var entries: [SiteID: UInt64] = [:]
+        guard eat(UInt8(ascii: "{")) else { return nil }
+        if !eat(UInt8(ascii: "}")) {
+            repeat {
+                guard let k = objectKey(), let site = SiteID(hex: k), entries[site] == nil, let v = integer(), v >= 0 else { return nil }
+                entries[site] = UInt64(v)
+            } while eat(UInt8(ascii: ","))
+            guard eat(UInt8(ascii: "}")) else { return nil }
+        }
+        return VersionVector(entries)
     }
 
     mutating func changeList() -> [Change]? {

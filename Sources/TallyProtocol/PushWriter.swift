@@ -13,7 +13,18 @@ public enum PushWriter {
             if n > 0 { w.byte(UInt8(ascii: ",")) }
             w.change(c)
         }
-        w.raw("],\"protocol\":")
+        w.byte(UInt8(ascii: "]"))
+        if let cursor = r.cursor {
+            w.raw(",\"cursor\":{")
+            for (n, e) in cursor.entries.map({ ($0.key.hex, $0.value) }).sorted(by: { $0.0 < $1.0 }).enumerated() {
+                if n > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(e.0)
+                w.byte(UInt8(ascii: ":"))
+                w.uint(e.1)
+            }
+            w.byte(UInt8(ascii: "}"))
+        }
+        w.raw(",\"protocol\":")
         w.int(Int64(r.protocolVersion))
         w.raw(",\"schema\":")
         w.int(Int64(r.schemaVersion))

@@ -175,13 +175,17 @@ public struct SyncClient: Sendable {
 
         // Push: own changes above the depot's acknowledgement, page by page.
         var ack = try Self.local { try self.ack() }
+        // What this device has applied, so the depot can tell a copy older than its history:
+        // sent with the first page (the depot keeps it for the rest).
+        let applied = try Self.local { try SyncSettings.cursor(replica) }
         let toPush = try pending()
         var stalls = 0
         while true {
             let page = try Self.local { try replica.ownChanges(after: ack, limit: pageSize) }
             if page.isEmpty { break }
             progress(SyncProgress(phase: .push, done: summary.pushed, total: toPush))
-            let answer = try await client.post("/v1/push", PushRequest(schemaVersion: schemaVersion, site: replica.site, changes: page),
+            let answer = try await client.post("/v1/push", PushRequest(schemaVersion: schemaVersion, site: replica.site, changes: page,
+                                                                              cursor: summary.pushed == 0 ? applied : nil),
                                                as: PushResponse.self, meter: meter)
             summary.violations += answer.violations.count
             summary.held += answer.held ?? 0

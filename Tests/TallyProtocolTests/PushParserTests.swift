@@ -94,6 +94,22 @@ import TallyReplica
     }
 }
 
+/// The device's cursor travels with its first push page and is read back by the parser.
+@Suite struct PushCursorTests {
+    @Test func theCursorIsWrittenAndReadBack() throws {
+        let a = SiteID(high: 1, low: 2), b = SiteID(high: 0xffff, low: 7)
+        let change = Change(table: "events", key: "E1", cl: 1, values: [ColumnValue("amount", .integer(5))], hlc: HLC(rawValue: 1 << 40), site: a, seq: 1)
+        let req = PushRequest(schemaVersion: 6, site: a, changes: [change], cursor: VersionVector([a: 3, b: 1 << 33]))
+        let bytes = PushWriter.encode(req)
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""cursor":{"00000000000000010000000000000002":3,"000000000000ffff0000000000000007":8589934592}"#))
+        #expect(PushParser.parse(bytes) == req)
+        var old = req
+        old.cursor = nil
+        #expect(PushParser.parse(PushWriter.encode(old)) == old, "a device that sends no cursor")
+        #expect(PushParser.parse(Array(#"{"changes":[],"cursor":{"zz":1},"protocol":1,"schema":6,"site":"x"}"#.utf8)) == nil, "a malformed cursor goes to JSONDecoder, which refuses it")
+    }
+}
+
 /// `PushWriter` writes the bytes JSONEncoder writes.
 @Suite struct PushWriterTests {
     static let encoder: JSONEncoder = {
@@ -120,9 +136,19 @@ import TallyReplica
                                       hlc: HLC(rawValue: UInt64.random(in: 0...UInt64.max, using: &rng)),
                                       site: PushParserTests.site, seq: UInt64.random(in: 0...UInt64.max, using: &rng)))
             }
-            let req = PushRequest(schemaVersion: round, site: PushParserTests.site, changes: changes)
+            // Every other round carries the device's cursor (a version vector of random sites).
+            var cursor: VersionVector? = nil
+            if round % 2 == 1 {
+                var entries: [SiteID: UInt64] = [:]
+                for _ in 0..<Int.random(in: 0...5, using: &rng) {
+                    entries[SiteID(high: UInt64.random(in: 0...UInt64.max, using: &rng), low: UInt64.random(in: 0...UInt64.max, using: &rng))] = UInt64.random(in: 1...1 << 40, using: &rng)
+                }
+                cursor = VersionVector(entries)
+            }
+            let req = PushRequest(schemaVersion: round, site: PushParserTests.site, changes: changes, cursor: cursor)
             let mine = PushWriter.encode(req)
             let theirs = Array(try Self.encoder.encode(req))
+
             #expect(mine == theirs, "round \(round):\n\(String(decoding: mine, as: UTF8.self).prefix(400))\n\(String(decoding: theirs, as: UTF8.self).prefix(400))")
             if mine != theirs { return }
         }

@@ -151,7 +151,7 @@ public final class DepotService: Sendable {
             logger.warning("write outside scope refused", metadata: ["device": "\(device.name)", "table": "\(c.table)", "key": "\(c.key)"])
             throw WireError.outOfScope("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
         }
-        let hold = try staleWrites(of: device, site: site)
+        let hold = try staleWrites(of: device, site: site, cursor: req.cursor)
         let report: ApplyReport
         do {
             report = try replica.apply(req.changes, hold: hold)
@@ -166,7 +166,7 @@ public final class DepotService: Sendable {
         for v in report.violations {
             registry.audit(device: device.name, action: "integrity_violation", detail: "\(v.table) \(v.key) re-sent with other content (\(v.contentHash.prefix(12)))")
         }
-        registry.recordSync(device: device.name, skewMs: skew(r))
+        registry.recordSync(device: device.name, skewMs: skew(r), cursor: req.cursor)
         DepotMetrics.pushed(applied: report.applied, duplicates: report.duplicates, violations: report.violations.count)
         let ack = try replica.contiguousSeq(of: site)
         logger.info("push", metadata: ["device": "\(device.name)", "applied": "\(report.applied)", "duplicates": "\(report.duplicates)", "ack": "\(ack)"])
@@ -181,9 +181,11 @@ public final class DepotService: Sendable {
     /// (a ticket's status) forward: a join cannot undo anything. Its other record changes were
     /// decided against a picture weeks old: merged by their clocks they could undo later
     /// corrections, so a person decides (`tally depot quarantine`).
-    func staleWrites(of device: DeviceRecord, site: SiteID) throws -> ((Change) -> String?)? {
+    /// `cursor` is what the device says it has applied; a device too old to say is judged by
+    /// the cursor of its last pull.
+    func staleWrites(of device: DeviceRecord, site: SiteID, cursor: VersionVector?) throws -> ((Change) -> String?)? {
         guard let horizon = try DepotCompaction.horizon(of: replica),
-              DepotCompaction.gap(in: try registry.cursor(of: device.name) ?? VersionVector(), below: horizon, own: site) != nil
+              DepotCompaction.gap(in: try cursor ?? registry.cursor(of: device.name) ?? VersionVector(), below: horizon, own: site) != nil
         else { return nil }
         let schema = replica.schema
         let reason = "written on \(device.name)'s copy older than the depot's compacted history (its last sync before: \(device.lastSyncAt ?? "never"))"

@@ -49,6 +49,11 @@ struct DepotClient: Sendable {
         _ = try await send("PUT", path, body: bytes, contentType: "application/octet-stream", compressed: false, meter: meter)
     }
 
+    /// Sends raw bytes (not JSON) with POST.
+    func postBytes(_ path: String, bytes: [UInt8], contentType: String, meter: Meter) async throws(SyncError) {
+        _ = try await send("POST", path, body: bytes, contentType: contentType, compressed: false, meter: meter)
+    }
+
     func get(_ path: String, meter: Meter) async throws(SyncError) -> [UInt8] {
         try await send("GET", path, body: nil, contentType: nil, compressed: false, meter: meter)
     }

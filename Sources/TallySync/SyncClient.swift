@@ -235,16 +235,26 @@ public struct SyncClient: Sendable {
         }
 
         // Blobs: offer every blob stored since the last mark; upload the ones the depot lacks.
+        var batches = true
         var mark = try Self.local { try replica.setting(SyncSettings.blobMark).flatMap(Int64.init) ?? 0 }
         while true {
             let batch = try Self.local { try replica.blobs(after: mark, limit: 500) }
             if batch.isEmpty { break }
             let missing = try await client.post("/v1/blobs/missing", BlobList(hashes: batch.map(\.hash)), as: BlobList.self, meter: meter)
-            for hash in missing.hashes {
+            // In batches of a few MB, one request and one depot transaction each; one PUT per
+            // blob to a depot older than batches.
+            var group: [(hash: String, bytes: [UInt8])] = []
+            var groupBytes = 0
+            for (k, hash) in missing.hashes.enumerated() {
                 guard let bytes = try Self.local({ try replica.blob(hash) }) else { continue }
+                group.append((hash, bytes))
+                groupBytes += bytes.count
+                guard groupBytes >= BlobBatch.targetBytes || k == missing.hashes.count - 1 else { continue }
                 progress(SyncProgress(phase: .blobs, done: summary.blobsUp, total: missing.hashes.count))
-                try await client.put("/v1/blobs/\(hash)", bytes: bytes, meter: meter)
-                summary.blobsUp += 1
+                try await upload(group, batches: &batches, meter: meter)
+                summary.blobsUp += group.count
+                group = []
+                groupBytes = 0
             }
             mark = batch.last!.mark  // safe: batch is not empty
             let m = mark
@@ -273,6 +283,20 @@ public struct SyncClient: Sendable {
         let last = ISO8601DateFormatter().string(from: Date())
         try Self.local { try replica.setSettings([SyncSettings.lastSync: last]) }
         return summary
+    }
+
+    /// Uploads blobs in one request, or one by one to a depot that has no batch endpoint.
+    func upload(_ blobs: [(hash: String, bytes: [UInt8])], batches: inout Bool, meter: DepotClient.Meter) async throws(SyncError) {
+        if batches {
+            do {
+                try await client.postBytes("/v1/blobs", bytes: BlobBatch.encode(blobs), contentType: "application/vnd.tally.blobs", meter: meter)
+                return
+            } catch {
+                guard case .refused(let e) = error, e.status == 404 else { throw error }
+                batches = false
+            }
+        }
+        for b in blobs { try await client.put("/v1/blobs/\(b.hash)", bytes: b.bytes, meter: meter) }
     }
 
     /// Fetches blobs from the depot that this replica lacks (an accountant's device fetching

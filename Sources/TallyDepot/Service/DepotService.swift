@@ -70,6 +70,15 @@ public final class DepotService: Sendable {
             _ = try registry.authenticate(r.bearer)
             let list = try WireCodec.decode(BlobList.self, from: r.body, compressed: r.isCompressed)
             return try json(BlobList(hashes: try replica.missingBlobs(of: list.hashes)), r)
+        case ("POST", "/v1/blobs"):
+            // Many blobs, one request and one transaction (`BlobBatch`).
+            let device = try registry.authenticate(r.bearer)
+            let blobs = try BlobBatch.decode(r.body)
+            do { try replica.putBlobs(blobs) } catch {
+                throw WireError.badRequest("\(error)")
+            }
+            logger.debug("blobs stored", metadata: ["device": "\(device.name)", "count": "\(blobs.count)"])
+            return try json(["stored": blobs.count], r)
         case ("PUT", _) where path.hasPrefix("/v1/blobs/"):
             let device = try registry.authenticate(r.bearer)
             let hash = String(path.dropFirst("/v1/blobs/".count)).lowercased()

@@ -25,6 +25,26 @@ extension Replica {
         try putBlob(bytes)
     }
 
+    /// Stores many blobs received for their hashes in one transaction (one commit for a
+    /// device's day of signature images, not one each), after checking every one: a damaged
+    /// blob refuses them all and nothing is stored.
+    public func putBlobs(_ blobs: [(hash: String, bytes: [UInt8])]) throws(ReplicaError) {
+        var checked: [(Data, [UInt8])] = []
+        for b in blobs {
+            let actual = Array(SHA256.hash(data: b.bytes))
+            guard BlobHash.hex(actual) == b.hash.lowercased() else {
+                throw ReplicaError.invalidChange("blob \(b.hash.prefix(12))… arrived damaged (its bytes hash to \(BlobHash.hex(actual).prefix(12))…); send it again")
+            }
+            checked.append((Data(actual), b.bytes))
+        }
+        try withWrite { db, _ in
+            for (hash, bytes) in checked {
+                try db.execute(sql: "INSERT OR IGNORE INTO tally_blobs(hash, size, data) VALUES (?, ?, ?)",
+                               arguments: [hash, bytes.count, Data(bytes)])
+            }
+        }
+    }
+
     public func blob(_ hash: String) throws(ReplicaError) -> [UInt8]? {
         guard let h = BlobHash.bytes(hash) else { return nil }
         return try withRead { db, _ in

@@ -12,6 +12,32 @@ public struct RebaselineSummary: Sendable, Codable, Equatable {
 }
 
 extension SyncClient {
+    /// One sync of the replica at `path`, opened for it and closed after. When the depot has
+    /// compacted past this device (and nothing of its own is unacknowledged), the device is set
+    /// up again from the depot and synced once more; the summary says so (`rebaselined`).
+    public static func sync(path: String, options: ReplicaOptions, logger: Logger,
+                            progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws(SyncError) -> SyncSummary {
+        func once() async throws(SyncError) -> SyncSummary {
+            let r = try local { try Replica.open(at: path, options: options) }
+            defer { try? r.close() }
+            return try await SyncClient(replica: r, clock: options.wallClock, logger: logger).sync(progress: progress)
+        }
+        let first: Result<SyncSummary, SyncError>
+        do { first = .success(try await once()) } catch { first = .failure(error) }
+        switch first {
+        case .success(let s):
+            return s
+        case .failure(.rebaselineRequired(pending: 0, let held)):
+            let done = try await rebaseline(path: path, options: options, logger: logger)
+            var summary = try await once()
+            summary.held += held
+            summary.rebaselined = done
+            return summary
+        case .failure(let e):
+            throw e
+        }
+    }
+
     /// Sets a device up again from the depot's snapshot of its scope, after the depot refused
     /// its pull as older than the history it keeps (`SyncError.rebaselineRequired`).
     ///

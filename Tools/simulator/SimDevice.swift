@@ -65,17 +65,11 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
         client = try SyncClient(replica: r, clock: options.wallClock, logger: Self.quiet, pageSize: 2_000)
     }
 
-    /// Sets the device up again from the depot's snapshot (it came back after the depot
-    /// compacted past it), as `tally sync` does.
-    func rebaseline() async throws {
+    /// One sync, as `tally sync` runs it (its file closed meanwhile: a re-baseline replaces it).
+    func sync() async throws -> SyncSummary {
         try closeFile()
-        do {
-            _ = try await SyncClient.rebaseline(path: path, options: options, logger: Self.quiet)
-        } catch {
-            try open()  // the line broke: the device goes on with its file as it was
-            throw error
-        }
-        try open()
+        defer { try? open() }
+        return try await SyncClient.sync(path: path, options: options, logger: Self.quiet)
     }
 
     func closeFile() throws {

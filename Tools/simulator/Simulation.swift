@@ -188,18 +188,10 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
 
     /// One sync; true when it completed.
     func syncOnce(_ d: SimDevice) async -> Bool {
-        guard let client = d.client else { return false }
+        guard d.replica != nil else { return false }
         do {
-            do {
-                _ = try await client.sync()
-            } catch let e as SyncError {
-                guard case .rebaselineRequired(pending: 0, _) = e else { throw e }
-                // Back after the depot compacted past it: set up again, then sync as usual.
-                try await d.rebaseline()
-                stats.rebaselined(d.name)
-                guard let again = d.client else { return false }
-                _ = try await again.sync()
-            }
+            // As `tally sync` does: set up again from the depot if it compacted past the device.
+            if try await d.sync().rebaselined != nil { stats.rebaselined(d.name) }
             stats.record(ok: true, nil)
             return true
         } catch {

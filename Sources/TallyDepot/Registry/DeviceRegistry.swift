@@ -181,10 +181,6 @@ public final class DeviceRegistry: Sendable {
         }
     }
 
-    /// The name of the device joined with `site`, if any.
-    public func device(site: String) throws -> String? {
-        try queue.read { db in try String.fetchOne(db, sql: "SELECT name FROM devices WHERE site = ?", arguments: [site]) }
-    }
 
     public func audit(device: String, action: String, detail: String) {
         audit(device: device, action: action, details: [detail])

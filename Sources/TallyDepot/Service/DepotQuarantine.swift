@@ -22,9 +22,10 @@ public enum DepotQuarantine {
     }
 
     public static func list(replica: Replica, registry: DeviceRegistry) throws -> [Item] {
-        try replica.heldChanges().map { h in
+        let names = Dictionary(try registry.devices().compactMap { d in d.site.map { ($0, d.name) } }) { a, _ in a }
+        return try replica.heldChanges().map { h in
             let c = h.change
-            return Item(id: "\(c.site.hex):\(c.seq)", device: try registry.device(site: c.site.hex) ?? c.site.hex,
+            return Item(id: "\(c.site.hex):\(c.seq)", device: names[c.site.hex] ?? c.site.hex,
                         table: c.table, key: c.key, change: describe(c), reason: h.reason, heldAt: h.heldAt)
         }
     }

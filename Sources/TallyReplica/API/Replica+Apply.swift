@@ -32,9 +32,9 @@ extension Replica {
             for c in changes {
                 newest = max(newest, c.hlc)
                 if let reason = hold?(c) {
-                    if try engine.hold(db, c, reason: reason, at: now) {
+                    if let site = try engine.hold(db, c, reason: reason, at: now) {
                         report.held += 1
-                        held[try engine.index(of: c.site), default: []].insert(c.seq)
+                        held[site, default: []].insert(c.seq)
                     } else {
                         report.duplicates += 1
                     }

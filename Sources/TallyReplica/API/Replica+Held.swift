@@ -88,12 +88,12 @@ extension Replica {
 }
 
 extension EngineState {
-    /// Keeps a received change aside instead of merging it. Returns false for one already
-    /// received (a duplicate). The change is checked like any other first.
-    func hold(_ db: Database, _ c: Change, reason: String, at: String) throws(ReplicaError) -> Bool {
+    /// Keeps a received change aside instead of merging it; returns its site's local index, or
+    /// nil for one already received (a duplicate). The change is checked like any other first.
+    func hold(_ db: Database, _ c: Change, reason: String, at: String) throws(ReplicaError) -> Int? {
         let r = try resolve(c, checkDrift: false)
-        if c.seq <= contiguous[r.site] ?? 0 { return false }
-        if try logHolds(site: r.site, seq: c.seq) { return false }
+        if c.seq <= contiguous[r.site] ?? 0 { return nil }
+        if try logHolds(site: r.site, seq: c.seq) { return nil }
         do {
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS tally_held(site BLOB NOT NULL, seq INTEGER NOT NULL, change BLOB NOT NULL,
@@ -102,7 +102,7 @@ extension EngineState {
             try prepareHeldProbe(db)
             try db.execute(sql: "INSERT OR IGNORE INTO tally_held(site, seq, change, reason, held_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [Data(c.site.bytes), Int64(c.seq), try JSONEncoder().encode(c), reason, at])
-            return db.changesCount > 0
+            return db.changesCount > 0 ? r.site : nil
         } catch let e as ReplicaError {
             throw e
         } catch {

@@ -78,6 +78,11 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         dataVersion = 0
         try reload(db)
         localIndex = try index(of: localSite)
+        // Held changes are made only by this store's one writer (`hold`), so whether the table
+        // exists is settled here once, not at every reload.
+        let t = try RawStatement(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tally_held'")
+        defer { t.finalize() }
+        if try t.step() { try prepareHeldProbe(db) }
     }
 
     /// SQLite's data_version when the caches were last known to match the file.
@@ -122,11 +127,6 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
             if stored > clock.last { clock.absorb(stored) }
         }
         dataVersion = try currentDataVersion(db)
-        if heldProbe == nil {
-            let t = try RawStatement(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tally_held'")
-            defer { t.finalize() }
-            if try t.step() { try prepareHeldProbe(db) }
-        }
     }
 
     func prepareHeldProbe(_ db: Database) throws(ReplicaError) {

@@ -67,36 +67,13 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
-    /// One sync of the replica, opened for it and closed after (a re-baseline replaces the file).
-    func once(_ bar: ProgressBar) async throws(SyncError) -> SyncSummary {
-        let r: Replica
-        do { r = try Replica.open(at: replica.path, options: .cli()) } catch { throw .local(error) }
-        defer { try? r.close() }
-        return try await SyncClient(replica: r, logger: cliLogger).sync { p in bar.show(p) }
-    }
-
     func run() async throws {
         do {
             let bar = ProgressBar(enabled: !json && isatty(STDERR_FILENO) == 1)
-            var summary: SyncSummary
-            let first: Result<SyncSummary, SyncError>
-            do { first = .success(try await once(bar)) } catch { first = .failure(error) }
-            switch first {
-            case .success(let s):
-                summary = s
-            case .failure(.rebaselineRequired(pending: 0, let held)):
-                // Away while the depot compacted what it had not seen: set up again from the
-                // depot (everything it recorded is there), then sync as usual.
-                let done = try await SyncClient.rebaseline(path: replica.path, options: .cli(), logger: cliLogger)
-                if !json {
-                    Console.out("this device's copy was older than the history the depot keeps: set up again from the depot "
-                        + "(\(done.rows) rows); the previous file is kept as \(done.previous)")
-                }
-                summary = try await once(bar)
-                summary.held += held
-                summary.rebaselined = done
-            case .failure(let e):
-                throw e
+            let summary = try await SyncClient.sync(path: replica.path, options: .cli(), logger: cliLogger) { p in bar.show(p) }
+            if let done = summary.rebaselined, !json {
+                Console.out("this device's copy was older than the history the depot keeps: set up again from the depot "
+                    + "(\(done.rows) rows); the previous file is kept as \(done.previous)")
             }
             bar.finish()
             if json { try Console.json(summary); return }

@@ -586,6 +586,20 @@ struct ReplicaTests {
         #expect(s.versionVector[testSite(1)] == 4)
     }
 
+    @Test("select runs only queries that read: a statement that would write is refused and changes nothing")
+    func selectReadsOnly() throws {
+        let c = try Cluster(1)
+        try recordWrite(c[0]) { tx in try tx.insert("tags", key: "t1", ["label": "x"]) }
+        let before = try c[0].digest()
+        for sql in ["DELETE FROM tags", "UPDATE tags SET label = 'y'", "DROP TABLE tags", "INSERT INTO tally_meta(name, value) VALUES ('x.a', 'b')"] {
+            #expect(throws: ReplicaError.self, "\(sql)") { try c[0].select(sql) { _ in } }
+        }
+        #expect(try c[0].digest() == before && c[0].setting("a") == nil)
+        var labels: [String] = []
+        try c[0].select("SELECT label FROM tags WHERE tally_cl % 2 = 1") { labels.append($0[0].text ?? "") }
+        #expect(labels == ["x"])
+    }
+
     @Test("a schema upgrade appends columns and tables; older replicas keep merging")
     func schemaUpgrade() throws {
         let v1 = try Schema(version: 1, tables: [

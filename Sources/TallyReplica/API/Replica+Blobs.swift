@@ -48,14 +48,14 @@ extension Replica {
     public func blob(_ hash: String) throws(ReplicaError) -> [UInt8]? {
         guard let h = BlobHash.bytes(hash) else { return nil }
         return try withRead { db, _ in
-            try Data.fetchOne(db, sql: "SELECT data FROM tally_blobs WHERE hash = ?", arguments: [Data(h)]).map { Array($0) }
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT data FROM tally_blobs WHERE hash = ?"), arguments: [Data(h)]).map { Array($0) }
         }
     }
 
     public func hasBlob(_ hash: String) throws(ReplicaError) -> Bool {
         guard let h = BlobHash.bytes(hash) else { return false }
         return try withRead { db, _ in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM tally_blobs WHERE hash = ?)", arguments: [Data(h)]) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM tally_blobs WHERE hash = ?)"), arguments: [Data(h)]) ?? false
         }
     }
 

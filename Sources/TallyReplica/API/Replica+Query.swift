@@ -98,6 +98,10 @@ extension Replica {
         try withRead { db, e in
             let s = try e.query(db, sql)
             defer { s.reset() }
+            // Reads run without `PRAGMA query_only` (see `withRead`): the statement itself says.
+            guard sqlite3_stmt_readonly(s.handle) != 0 else {
+                throw ReplicaError.refused("only a query that reads can run here; this one would change the replica: \(sql)")
+            }
             for (i, v) in arguments.enumerated() { s.bind(Int32(i + 1), v) }
             let n = sqlite3_column_count(s.handle)
             var row = [Value](repeating: .null, count: Int(n))

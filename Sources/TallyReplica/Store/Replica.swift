@@ -215,11 +215,23 @@ public final class Replica: Sendable {
         }
     }
 
+    /// Runs reads in one deferred transaction, so they see one state of the file.
+    ///
+    /// Not GRDB's `read`: it brackets every call with `PRAGMA query_only = 1` and `= 0`, and
+    /// SQLite expires every prepared statement of the connection when a flag pragma changes,
+    /// so each cached statement (a table's row load, the change log's append) was compiled
+    /// again after every read: a third of a device's sync went to that (`docs/BENCHMARKS.md`).
+    /// What runs in here only reads; the engine's write paths go through `withWrite`.
     func withRead<T>(_ body: (Database, EngineState) throws -> T) throws(ReplicaError) -> T {
         do {
-            return try queue.read { db in
-                try engine.refreshIfChanged(db)
-                return try body(db, engine)
+            return try queue.inDatabase { db in
+                var result: T?
+                try db.inTransaction(.deferred) {
+                    try engine.refreshIfChanged(db)
+                    result = try body(db, engine)
+                    return .commit
+                }
+                return result!  // safe: set before the transaction commits
             }
         } catch {
             throw ReplicaError.wrap(error)

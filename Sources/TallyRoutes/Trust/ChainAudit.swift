@@ -81,7 +81,7 @@ public struct ChainAudit: Sendable, Codable, Equatable {
                 var keys: [String] = []
                 try replica.select("SELECT id FROM events WHERE device = ?1 AND chain IS NOT NULL AND tally_cl % 2 = 1 ORDER BY chain DESC, id DESC LIMIT ?2",
                                    [.text(device), .integer(Int64(lastEntries))]) { keys.append($0[0].text ?? "") }
-                rows = try keys.reversed().compactMap { try replica.row("events", key: $0) }
+                rows = try replica.read { r in try keys.reversed().compactMap { try r.row("events", key: $0) } }
                 all = rows
             } else {
                 all = try replica.rows("events", where: "device", is: .text(device))

@@ -84,10 +84,11 @@ public final class DepotProcess: @unchecked Sendable {  // safe: driven by one t
     public func attachPerf(output: String) throws {
         let p = Process()
         // Children of this process inherit its blocked signals (SIGINT, SIGTERM): unblock them
-        // before exec, or perf never hears that it should stop and write its file.
+        // before exec, or perf never hears that it should stop and write its file. DWARF call
+        // graphs: Swift release code does not keep frame pointers everywhere.
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])",
-                       "perf", "record", "-F", "499", "-g", "-p", String(pid), "-o", output]
+                       "perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-p", String(pid), "-o", output]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()

@@ -23,6 +23,7 @@ enum SignatureCheck {
         var entries: [(change: Change, values: [String: Value], sig: String)] = []
         for c in changes where c.table == EventChain.table && !c.values.isEmpty {
             var values: [String: Value] = [:]
+            values.reserveCapacity(c.values.count)
             for v in c.values { values[v.column] = v.value }
             if let writer = values["device"]?.text, writer != device.name {
                 return (c, "entry \(c.key) names \(writer) as its device, but \(device.name) pushed it")

@@ -21,24 +21,37 @@ public enum SignedEvent {
 
     /// The signed bytes of an entry: its id and column values (missing = NULL).
     public static func bytes(id: String, _ values: [String: Value]) -> [UInt8] {
-        var out = Array(magic.utf8)
-        func field(_ name: String, _ v: Value) {
-            out += Array(name.utf8)
-            out.append(UInt8(ascii: "="))
-            switch v {
-            case .null: out.append(UInt8(ascii: "-"))
-            case .integer(let i): out += Array("i\(i)".utf8)
-            case .text(let t):
-                let b = Array(t.utf8)
-                out += Array("t\(b.count):".utf8)
-                out += b
-            case .blob(let b): out += Array("b\(b.count):".utf8) + b  // no signed column holds one
-            }
-            out.append(UInt8(ascii: "\n"))
-        }
-        field("id", .text(id))
-        for c in columns { field(c, values[c] ?? .null) }
+        // Appended in place: the depot builds these bytes for every entry of every push.
+        var out: [UInt8] = []
+        out.reserveCapacity(384)
+        out.append(contentsOf: magic.utf8)
+        field("id", .text(id), into: &out)
+        for c in columns { field(c, values[c] ?? .null, into: &out) }
         return out
+    }
+
+    /// `name=` then `-` (NULL), `i<decimal>` or `t<length>:<UTF-8>`, then a newline.
+    private static func field(_ name: String, _ v: Value, into out: inout [UInt8]) {
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: "="))
+        switch v {
+        case .null:
+            out.append(UInt8(ascii: "-"))
+        case .integer(let i):
+            out.append(UInt8(ascii: "i"))
+            out.append(contentsOf: String(i).utf8)
+        case .text(let t):
+            out.append(UInt8(ascii: "t"))
+            out.append(contentsOf: String(t.utf8.count).utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: t.utf8)
+        case .blob(let b):  // no signed column holds one
+            out.append(UInt8(ascii: "b"))
+            out.append(contentsOf: String(b.count).utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: b)
+        }
+        out.append(UInt8(ascii: "\n"))
     }
 
     /// The entry's hash: SHA-256 of its signed bytes, lowercase hex. The next entry's `prev`.

@@ -2,8 +2,9 @@
 /// hex digits, its length as 4 bytes big-endian, then its bytes. A day's 200 signature images
 /// go up in a few requests and are stored in one transaction each, instead of 200 of both.
 public enum BlobBatch {
-    /// How many bytes of blobs a device puts in one request.
-    public static let targetBytes = 4 * 1024 * 1024
+    /// How many bytes of blobs a device puts in one request: a day's images in a few requests,
+    /// while the bodies a depot holds for its waiting requests stay small (64 × 1 MB).
+    public static let targetBytes = 1024 * 1024
 
     public static func encode(_ blobs: [(hash: String, bytes: [UInt8])]) -> [UInt8] {
         var out: [UInt8] = []

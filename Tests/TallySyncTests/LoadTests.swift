@@ -4,6 +4,8 @@ import TallyProtocol
 import TallyReplica
 import TallyRoutes
 import TallySync
+@testable import TallyDepot
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -99,6 +101,55 @@ struct LoadTests {
             #expect(Set(held.map(\.key)) == sameRoute, "\(van) holds exactly its route's events")
         }
         await depot.stop()
+    }
+}
+
+extension LoadTests {
+    /// With room to work on one request at a time but to admit many, a crowd of pushes waits
+    /// its turn instead of being shed: every one is answered 200 and each change is applied once.
+    @Test func requestsPastTheWorkingLimitWaitTheirTurn() async throws {
+        let scratch = try Scratch("slots")
+        let depot = try await DepotProcess(scratch)
+        try await depot.start(extra: ["--max-working", "1"])
+        let van = try await DeviceFile.join(depot, "van-0", route: "R01")
+        _ = try writeEvents(van, count: 1_500, prefix: "EV-slot")
+        let body = try van.withReplica { r in
+            try WireCodec.encode(PushRequest(schemaVersion: r.schema.version, site: r.site, changes: try r.ownChanges(after: 0, limit: 5_000)), compress: true)
+        }
+        let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
+            for _ in 0..<24 {
+                group.addTask { try await HTTP.post(depot.url, "/v1/push", credential: van.credential, body: body, compressed: true) }
+            }
+            var out: [HTTPAnswer] = []
+            for try await a in group { out.append(a) }
+            return out
+        }
+        #expect(answers.allSatisfy { $0.status == 200 }, "\(answers.map(\.status))")
+        let applied = try answers.map { try WireCodec.decode(PushResponse.self, from: $0.body, compressed: false) }
+        #expect(applied.reduce(0) { $0 + $1.applied } == 1_500, "each change applied once: \(applied.map(\.applied))")
+        #expect(try depot.rows("events").count == 1_500)
+        await depot.stop()
+    }
+
+    /// The slots themselves: never more at work than the limit, and every waiter gets its turn.
+    @Test func workSlotsBoundTheWorkAndServeEveryWaiter() async {
+        let slots = WorkSlots(limit: 3)
+        final class Tally: Sendable { let m = Mutex((now: 0, most: 0, done: 0)) }
+        let tally = Tally()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    await slots.run {
+                        tally.m.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                        try? await Task.sleep(for: .milliseconds(2))
+                        tally.m.withLock { $0.now -= 1; $0.done += 1 }
+                    }
+                }
+            }
+        }
+        let s = tally.m.withLock { $0 }
+        #expect(s.done == 40 && s.now == 0)
+        #expect(s.most <= 3 && s.most >= 2, "at most 3 at once, and the slots were used: \(s.most)")
     }
 }
 

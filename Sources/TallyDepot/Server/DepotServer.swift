@@ -20,6 +20,9 @@ public struct DepotServer: Sendable {
     /// it a request is answered at once with `503 busy` and `Retry-After`, without reading
     /// its body, instead of queueing until the device's request times out and it sends again.
     public let maxInFlight: Int
+    /// Of those, how many are decoded and applied at once (`WorkSlots`); the rest wait with
+    /// their body as received. Bounds the depot's memory: the store has one writer anyway.
+    public let maxWorking: Int
     /// Seconds a connection may send nothing (between requests, or in the middle of one) before
     /// the depot closes it: a client that stalls mid-body cannot hold a sync slot for long.
     public let idleTimeout: Int
@@ -33,9 +36,12 @@ public struct DepotServer: Sendable {
 
     public static let defaultMaxInFlight = 64
     public static let defaultIdleTimeout = 30
+    /// Two per core: requests decode on the others while one applies.
+    public static let defaultMaxWorking = max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)
 
     public init(service: DepotService, host: String = "127.0.0.1", port: Int = 8080,
-                maxInFlight: Int = DepotServer.defaultMaxInFlight, idleTimeout: Int = DepotServer.defaultIdleTimeout,
+                maxInFlight: Int = DepotServer.defaultMaxInFlight, maxWorking: Int = DepotServer.defaultMaxWorking,
+                idleTimeout: Int = DepotServer.defaultIdleTimeout,
                 tls: DepotTLS? = nil, metrics: PrometheusCollectorRegistry? = nil, logger: Logger) {
         self.service = service
         self.tls = tls
@@ -43,6 +49,7 @@ public struct DepotServer: Sendable {
         self.host = host
         self.port = port
         self.maxInFlight = max(1, maxInFlight)
+        self.maxWorking = max(1, maxWorking)
         self.idleTimeout = max(1, idleTimeout)
         self.logger = logger
     }
@@ -51,6 +58,7 @@ public struct DepotServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let service = self.service
         let gate = Gate(limit: maxInFlight)
+        let slots = WorkSlots(limit: maxWorking)
         let logger = self.logger
         let metrics = self.metrics
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
@@ -80,7 +88,7 @@ public struct DepotServer: Sendable {
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let req = DepotRequest(method: request.method.rawValue, path: request.uri.path, headers: headers,
                                    body: Array(buffer: body))
-            let res = await Self.offload { service.handle(req) }
+            let res = gated ? await slots.run { await Self.offload { service.handle(req) } } : await Self.offload { service.handle(req) }
             return Self.response(res)
         }
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeout))))

@@ -21,6 +21,8 @@ struct DepotServe: AsyncParsableCommand {
     var port = 8080
     @Option(help: "Sync requests taken at once (running or waiting); more are answered 503 busy with Retry-After.")
     var maxInFlight = DepotServer.defaultMaxInFlight
+    @Option(help: "Of those, requests decoded and applied at once; the others wait their turn (bounds the depot's memory). Default: two per core.")
+    var maxWorking = DepotServer.defaultMaxWorking
     @Option(help: "Seconds a connection may send nothing, mid-request included, before the depot closes it.")
     var idleTimeout = DepotServer.defaultIdleTimeout
     @Option(help: "Serve HTTPS with this certificate (PEM; `tally depot tls` makes one). Needs --tls-key.")
@@ -52,7 +54,7 @@ struct DepotServe: AsyncParsableCommand {
             // The process's metrics go to one Prometheus registry, shown at GET /metrics.
             let metrics = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
-            let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, idleTimeout: idleTimeout,
+            let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, maxWorking: maxWorking, idleTimeout: idleTimeout,
                                      tls: tls, metrics: metrics, logger: logger)
             let host = self.host
             let scheme = tls == nil ? "http" : "https"

@@ -20,30 +20,32 @@ enum SignatureCheck {
     /// The first entry of the push to refuse, and why.
     static func refusal(in changes: [Change], device: DeviceRecord) -> (Change, String)? {
         guard let publicKey = device.publicKey else { return nil }
-        var entries: [(change: Change, values: [String: Value], sig: String)] = []
+        var entries: [(change: Change, sig: String)] = []
         for c in changes where c.table == EventChain.table && !c.values.isEmpty {
-            var values: [String: Value] = [:]
-            values.reserveCapacity(c.values.count)
-            for v in c.values { values[v.column] = v.value }
-            if let writer = values["device"]?.text, writer != device.name {
+            if let writer = c.value("device")?.text, writer != device.name {
                 return (c, "entry \(c.key) names \(writer) as its device, but \(device.name) pushed it")
             }
-            guard let sig = values["sig"]?.text else {
+            guard let sig = c.value("sig")?.text else {
                 return (c, "entry \(c.key) is not signed, but \(device.name) registered a signing key at its join")
             }
-            entries.append((c, values, sig))
+            entries.append((c, sig))
         }
         // From the last entry back: covered by its successor, or checked on its own.
         var successor: (chain: Int64, prev: String)? = nil
         for e in entries.reversed() {
-            let bytes = SignedEvent.bytes(id: e.change.key, e.values)
-            let chain = e.values["chain"]?.integer
+            let bytes = SignedEvent.bytes(id: e.change.key, columns: e.change.values)
+            let chain = e.change.value("chain")?.integer
             let covered = successor.map { s in chain.map { $0 + 1 == s.chain } ?? false && s.prev == SignedEvent.hash(bytes) } ?? false
             if !covered && !SignedEvent.verify(bytes, sig: e.sig, publicKey: publicKey) {
                 return (e.change, "entry \(e.change.key) does not match its signature: it was changed after it was signed, or signed by another key")
             }
-            successor = chain.flatMap { c in e.values["prev"]?.text.map { (c, $0) } }
+            successor = chain.flatMap { c in e.change.value("prev")?.text.map { (c, $0) } }
         }
         return nil
     }
+}
+
+extension Change {
+    /// The value this change sets for `column`, if it sets one.
+    fileprivate func value(_ column: String) -> Value? { values.first { $0.column == column }?.value }
 }

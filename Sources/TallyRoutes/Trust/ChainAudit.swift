@@ -78,10 +78,16 @@ public struct ChainAudit: Sendable, Codable, Equatable {
             if let lastEntries {
                 // Only the latest entries, found through the (device, chain) index: a device's
                 // check at each sync does not read its whole history.
-                var keys: [String] = []
-                try replica.select("SELECT id FROM events WHERE device = ?1 AND chain IS NOT NULL AND tally_cl % 2 = 1 ORDER BY chain DESC, id DESC LIMIT ?2",
-                                   [.text(device), .integer(Int64(lastEntries))]) { keys.append($0[0].text ?? "") }
-                rows = try replica.read { r in try keys.reversed().compactMap { try r.row("events", key: $0) } }
+                // One query, the signed columns in their signed order: a device runs this at
+                // every sync.
+                let names = SignedEvent.columns + ["sig"]
+                var latest: [Row] = []
+                try replica.select("SELECT id, \(names.map { "\"\($0)\"" }.joined(separator: ", ")) FROM events WHERE device = ?1 AND chain IS NOT NULL AND tally_cl % 2 = 1 ORDER BY chain DESC, id DESC LIMIT ?2",
+                                   [.text(device), .integer(Int64(lastEntries))]) { v in
+                    latest.append(Row(table: EventChain.table, key: v[0].text ?? "",
+                                      values: names.indices.map { ColumnValue(names[$0], v[$0 + 1]) }, isLive: true, causalLength: 1))
+                }
+                rows = latest.reversed()
                 all = rows
             } else {
                 all = try replica.rows("events", where: "device", is: .text(device))
@@ -104,7 +110,7 @@ public struct ChainAudit: Sendable, Codable, Equatable {
             var verified = 0
             var previous: (chain: Int64, hash: String)? = nil
             var expected: Int64 = rows.first.map { lastEntries == nil ? 1 : $0["chain"].integer ?? 1 } ?? 1
-            let signed = rows.map { SignedEvent.bytes(id: $0.key, SignedEvent.values(of: $0)) }
+            let signed = rows.map(SignedEvent.bytes(of:))
             let hashes = signed.map(SignedEvent.hash)
             // From the newest back: vouched for by an authentic successor, or checked.
             var authentic = [Bool](repeating: false, count: rows.count)

@@ -30,6 +30,24 @@ public enum SignedEvent {
         return out
     }
 
+    /// The signed bytes of a stored entry: `bytes(id:columns:)` of its values.
+    public static func bytes(of row: Row) -> [UInt8] { bytes(id: row.key, columns: row.values) }
+
+    /// `bytes(id:_:)` of column values as a row or a change lists them (missing = NULL): taken
+    /// by position while they follow the signed order (as the table declares its columns), by
+    /// name otherwise. No dictionary: the depot does this for every entry of every push.
+    public static func bytes(id: String, columns values: [ColumnValue]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(384)
+        out.append(contentsOf: magic.utf8)
+        field("id", .text(id), into: &out)
+        for (i, c) in columns.enumerated() {
+            let v = i < values.count && values[i].column == c ? values[i].value : (values.first { $0.column == c }?.value ?? .null)
+            field(c, v, into: &out)
+        }
+        return out
+    }
+
     /// `name=` then `-` (NULL), `i<decimal>` or `t<length>:<UTF-8>`, then a newline.
     private static func field(_ name: String, _ v: Value, into out: inout [UInt8]) {
         out.append(contentsOf: name.utf8)

@@ -58,6 +58,12 @@ struct DepotClient: Sendable {
         try await send("GET", path, body: nil, contentType: nil, compressed: false, meter: meter)
     }
 
+    /// GETs a body straight into `file`, inflated on the way when it comes compressed: a
+    /// first sync's snapshot of hundreds of megabytes is never held whole in memory.
+    func download(_ path: String, to file: String, meter: Meter) async throws(SyncError) {
+        _ = try await send("GET", path, body: nil, contentType: nil, compressed: false, meter: meter, into: file)
+    }
+
     /// How long a request keeps waiting, in all, on a depot that answers `503` with
     /// `Retry-After` (busy with other devices) before the sync gives up as unreachable.
     static let maxBusyWait: Double = 600
@@ -71,11 +77,11 @@ struct DepotClient: Sendable {
     }
 
     private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, compressed: Bool,
-                      meter: Meter) async throws(SyncError) -> [UInt8] {
+                      meter: Meter, into file: String? = nil) async throws(SyncError) -> [UInt8] {
         var waited = 0.0
         var attempt = 0
         while true {
-            switch try await sendOnce(method, path, body: body, contentType: contentType, compressed: compressed, meter: meter) {
+            switch try await sendOnce(method, path, body: body, contentType: contentType, compressed: compressed, meter: meter, into: file) {
             case .done(let bytes):
                 return bytes
             case .busy(let retryAfter, let message):
@@ -95,7 +101,7 @@ struct DepotClient: Sendable {
     private enum Outcome { case done([UInt8]), busy(retryAfter: Double, message: String) }
 
     private func sendOnce(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, compressed: Bool,
-                          meter: Meter) async throws(SyncError) -> Outcome {
+                          meter: Meter, into file: String?) async throws(SyncError) -> Outcome {
         var req = HTTPClientRequest(url: base.appendingPathComponent(String(path.dropFirst())).absoluteString)
         req.method = .init(rawValue: method)
         req.headers.add(name: "Authorization", value: "Bearer \(credential)")
@@ -109,7 +115,14 @@ struct DepotClient: Sendable {
             let response = try await http.execute(req, timeout: Self.requestTimeout)
             status = Int(response.status.code)
             retryAfter = response.headers.first(name: "Retry-After")
-            bytes = Array(buffer: try await response.body.collect(upTo: WireLimits.maxSnapshot))
+            if let file, (200..<300).contains(status) {
+                let inflate = response.headers.first(name: "Content-Encoding")?.lowercased() == "deflate"
+                meter.received += try await Self.write(response.body, to: file, inflate: inflate)
+                return .done([])
+            }
+            bytes = Array(buffer: try await response.body.collect(upTo: WireLimits.maxInflated))
+        } catch let e as SyncError {
+            throw e
         } catch {
             if let reason = Self.certificateProblem(error) {
                 throw .certificate(url: base.absoluteString, reason: reason)
@@ -137,6 +150,40 @@ struct DepotClient: Sendable {
             throw .refused(e)
         }
         return .done(bytes)
+    }
+
+    /// Writes a response body to a new file as it arrives; returns the bytes received.
+    private static func write(_ body: HTTPClientResponse.Body, to path: String, inflate: Bool) async throws -> Int {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
+            throw SyncError.local(.storage("cannot create \(path); check the folder exists and can be written"))
+        }
+        defer { try? out.close() }
+        let inflater = inflate ? InflateStream(limit: WireLimits.maxSnapshot) : nil
+        var received = 0
+        var written = 0
+        do {
+            for try await buffer in body {
+                received += buffer.readableBytes
+                try buffer.withUnsafeReadableBytes { raw in
+                    if let inflater {
+                        try inflater.inflate(raw) { piece in try out.write(contentsOf: piece) }
+                    } else {
+                        written += raw.count
+                        guard written <= WireLimits.maxSnapshot else { throw DeflateError.tooLarge(limit: WireLimits.maxSnapshot) }
+                        try out.write(contentsOf: raw)
+                    }
+                }
+            }
+        } catch let e as DeflateError {
+            throw SyncError.protocolViolation("the depot's snapshot is damaged (\(e)); join again")
+        } catch let e as CocoaError {
+            throw SyncError.local(.storage("cannot write \(path): \(e.localizedDescription)"))
+        }
+        if let inflater, !inflater.finished {
+            throw SyncError.protocolViolation("the depot's snapshot was cut short; join again")
+        }
+        return received
     }
 
     /// A TLS handshake refused for the depot's certificate, in words; nil for other failures

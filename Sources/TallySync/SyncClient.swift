@@ -125,26 +125,18 @@ public struct SyncClient: Sendable {
     /// The depot's snapshot of this device's scope, written to `path` and opened.
     static func fetchSnapshot(_ client: DepotClient, to path: String, schema: Schema, site: SiteID,
                               options: ReplicaOptions) async throws(SyncError) -> Replica {
-        let file = try snapshotFile(try await client.get("/v1/snapshot", meter: .init()))
+        try await client.download("/v1/snapshot", to: path, meter: .init())
+        let head = FileHandle(forReadingAtPath: path).flatMap { h in defer { try? h.close() }; return try? h.read(upToCount: 16) }
+        guard let head, head.starts(with: Array("SQLite format 3".utf8)) else {
+            throw .protocolViolation("the depot's snapshot is not a replica file")
+        }
         return try local {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            try Data(file).write(to: URL(fileURLWithPath: path))
             let replica = try Replica.open(at: path, schema: schema, options: options)
             guard replica.site == site else {
                 throw ReplicaError.notAReplica(path: path, reason: "the depot's snapshot is for another device")
             }
             return replica
         }
-    }
-
-    /// A snapshot body: an SQLite file, zlib-compressed unless the HTTP stack inflated it.
-    static func snapshotFile(_ bytes: [UInt8]) throws(SyncError) -> [UInt8] {
-        let magic = Array("SQLite format 3".utf8)
-        if bytes.starts(with: magic) { return bytes }
-        guard let file = try? Deflate.decompress(bytes, limit: WireLimits.maxSnapshot), file.starts(with: magic) else {
-            throw .protocolViolation("the depot's snapshot is not a replica file")
-        }
-        return file
     }
 
     /// Own changes the depot has not acknowledged.

@@ -134,7 +134,30 @@ public struct DepotServer: Sendable {
         for (k, v) in r.headers {
             if let name = HTTPField.Name(k) { fields[name] = v }
         }
+        if let file = r.file {
+            return Response(status: .init(code: r.status), headers: fields, body: stream(file))
+        }
         return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
+    }
+
+    /// A file sent a megabyte at a time (deflated on the way if asked), then removed, sent
+    /// whole or not.
+    static func stream(_ file: FileBody) -> ResponseBody {
+        ResponseBody(contentLength: file.deflate ? nil : file.size) { writer in
+            defer { try? FileManager.default.removeItem(atPath: file.path) }
+            guard let input = FileHandle(forReadingAtPath: file.path) else {
+                throw DepotError.refused("the snapshot file \(file.path) is gone; have the device join again")
+            }
+            defer { try? input.close() }
+            let deflater = file.deflate ? DeflateStream(level: 1) : nil
+            while true {
+                let piece = try await offload { Result { try input.read(upToCount: FileBody.pieceBytes).map { Array($0) } ?? [] } }.get()
+                let out = deflater?.compress(piece, finish: piece.isEmpty) ?? piece
+                if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+                if piece.isEmpty { break }
+            }
+            try await writer.finish(nil)
+        }
     }
 }
 

@@ -11,6 +11,8 @@ public struct DepotFolder: Sendable {
 
     public var replicaPath: String { (path as NSString).appendingPathComponent("depot.sqlite") }
     public var registryPath: String { (path as NSString).appendingPathComponent("registry.sqlite") }
+    /// Where snapshots for joining devices are built and sent from (not backed up).
+    public var scratchPath: String { (path as NSString).appendingPathComponent("scratch") }
 
     /// Creates the folder's files; refuses a folder that already holds a depot.
     public func create(schema: Schema, options: ReplicaOptions) throws {

@@ -29,12 +29,34 @@ public struct DepotResponse: Sendable {
     public var status: Int
     public var headers: [String: String]
     public var body: [UInt8]
+    /// A body read from this file as it is sent, instead of `body`.
+    public var file: FileBody?
 
-    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = [], file: FileBody? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.file = file
     }
+}
+
+/// A response body streamed from a file and the file removed once sent (or not): a snapshot
+/// can be hundreds of megabytes, which the depot never holds in memory.
+public struct FileBody: Sendable {
+    public var path: String
+    /// Its size on disk.
+    public var size: Int
+    /// Compressed on the way (`Content-Encoding: deflate`, zlib level 1).
+    public var deflate: Bool
+
+    public init(path: String, size: Int, deflate: Bool) {
+        self.path = path
+        self.size = size
+        self.deflate = deflate
+    }
+
+    /// Bytes read from the file at a time.
+    public static let pieceBytes = 1 << 20
 }
 
 /// Header names of the protocol.

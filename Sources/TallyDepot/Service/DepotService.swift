@@ -44,7 +44,7 @@ public final class DepotService: Sendable {
             response = Self.error(e)
         }
         DepotMetrics.answered(DepotMetrics.endpoint(request.method, request.path), status: response.status, errorCode: errorCode,
-                              bytesIn: request.body.count, bytesOut: response.body.count,
+                              bytesIn: request.body.count, bytesOut: response.file?.size ?? response.body.count,
                               nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
         return response
     }
@@ -250,9 +250,11 @@ public final class DepotService: Sendable {
             throw WireError.conflict("join the depot first (POST /v1/join), then ask for a snapshot")
         }
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let path = (scratch as NSString).appendingPathComponent("snapshot-\(device.id)-\(UUID().uuidString).sqlite")
+        let path = (scratch as NSString).appendingPathComponent("\(Self.snapshotPrefix)\(device.id)-\(UUID().uuidString).sqlite")
+        // The file itself goes with the response, which removes it once sent.
+        var sent = false
         defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            for suffix in sent ? ["-wal", "-shm"] : ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         let options = ReplicaOptions(wallClock: clock, durability: .off, logger: logger)
         let started = DispatchTime.now()
@@ -261,17 +263,29 @@ public final class DepotService: Sendable {
             let snap = try Replica.open(at: path, options: options)
             try snap.setSettings(["sync.cursor": String(decoding: try JSONEncoder().encode(cursor), as: UTF8.self)])
             try snap.checkpoint()
+            try snap.close()
         }
-        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let size = ((try FileManager.default.attributesOfItem(atPath: path))[.size] as? NSNumber)?.intValue ?? 0
         // The device starts from this state: it holds everything below the snapshot's cursor.
         registry.recordSync(device: device.name, skewMs: skew(r), cursor: cursor)
-        logger.info("snapshot", metadata: ["device": "\(device.name)", "bytes": "\(bytes.count)",
+        logger.info("snapshot", metadata: ["device": "\(device.name)", "bytes": "\(size)",
                                            "ms": "\((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)"])
-        if r.acceptsDeflate {
-            return DepotResponse(status: 200, headers: ["content-type": "application/vnd.sqlite3", "content-encoding": "deflate"],
-                                 body: Deflate.compress(bytes, level: 1))
+        sent = true
+        var headers = ["content-type": "application/vnd.sqlite3"]
+        if r.acceptsDeflate { headers["content-encoding"] = "deflate" }
+        return DepotResponse(status: 200, headers: headers, file: FileBody(path: path, size: size, deflate: r.acceptsDeflate))
+    }
+
+    /// Snapshot files in `scratch` start with this.
+    static let snapshotPrefix = "snapshot-"
+
+    /// Removes snapshots left in `scratch` by responses never sent (the depot stopped first).
+    /// Run at start, before any device can be sent one.
+    public func removeLeftSnapshots() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []
+        for name in names where name.hasPrefix(Self.snapshotPrefix) {
+            try? FileManager.default.removeItem(atPath: (scratch as NSString).appendingPathComponent(name))
         }
-        return DepotResponse(status: 200, headers: ["content-type": "application/vnd.sqlite3"], body: bytes)
     }
 
     // MARK: - Helpers

@@ -49,7 +49,8 @@ struct DepotServe: AsyncParsableCommand {
             var logger = Logger(label: "tally.depot")
             logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["TALLY_LOG"] ?? "") ?? .info
             let service = DepotService(replica: replica, registry: registry, scope: ColumnScopePolicy(schema: replica.schema),
-                                       clock: clock, logger: logger, version: Tally.version)
+                                       clock: clock, logger: logger, version: Tally.version, scratch: data.folder.scratchPath)
+            service.removeLeftSnapshots()
             let tls = tlsCert.map { DepotTLS(certificatePath: $0, keyPath: tlsKey ?? "") }
             // The process's metrics go to one Prometheus registry, shown at GET /metrics.
             let metrics = PrometheusCollectorRegistry()

@@ -61,7 +61,11 @@ public struct VanBook: Sendable {
 
     /// The working day among tickets already read (a command reads the route's tickets once).
     func workingDay(among routeTickets: [Row]) throws -> WorkingDay? {
-        let dates = Set(routeTickets.compactMap { $0["date"].text })
+        try workingDay(dates: Set(routeTickets.compactMap { $0["date"].text }))
+    }
+
+    /// The working day among the dates the route has tickets for.
+    func workingDay(dates: Set<String>) throws -> WorkingDay? {
         guard !dates.isEmpty else { return nil }
         let closed = Set(try DayLedger(replica.rows("events", where: "kind", is: .text(EventKind.closeDay.rawValue)))
             .active.filter { $0.device == device && $0.route == route }.map(\.day))
@@ -71,11 +75,20 @@ public struct VanBook: Sendable {
 
     /// The working day, refusing when there is none or it is closed: for commands that record.
     func openDay() throws -> String {
-        try openDay(among: routeTickets())
+        // The route's dates alone, not its tickets: every scan and delivery asks.
+        var dates = Set<String>()
+        try replica.select("SELECT DISTINCT date FROM tickets WHERE route = ?1 AND tally_cl % 2 = 1", [.text(route)]) { v in
+            if let d = v[0].text { dates.insert(d) }
+        }
+        return try openDay(day: try workingDay(dates: dates))
     }
 
     func openDay(among routeTickets: [Row]) throws -> String {
-        guard let day = try workingDay(among: routeTickets) else {
+        try openDay(day: try workingDay(among: routeTickets))
+    }
+
+    private func openDay(day: WorkingDay?) throws -> String {
+        guard let day else {
             throw VanError.refused("there are no tickets for route \(route) on this handheld; sync with the depot to load today's manifest")
         }
         guard !day.closed else {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Every benchmark of issue 9 in one run, each figure beside its baseline or peer measured in
 # the same run, written as a Markdown table into docs/BENCHMARKS.md (between its
-# tally-bench:begin/end markers). Release builds; about 25 minutes on 2 cores.
+# tally-bench:begin/end markers). Release builds; 24 minutes from a clean clone on 2 cores (16 of them building).
 #
 #   Tools/bench/run-all.sh            # the full sizes of the issue
 #   Tools/bench/run-all.sh --quick    # small sizes: a smoke test of the whole chain (2–3 minutes)

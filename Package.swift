@@ -161,7 +161,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TallyProtocolTests",
-            dependencies: ["TallyProtocol", "TallyRoutes"],
+            dependencies: ["TallyProtocol", "TallyReplica", "TallyRoutes"],
             swiftSettings: strict),
         .testTarget(
             name: "TallyRoutesTests",

@@ -152,33 +152,36 @@ struct DepotClient: Sendable {
         return .done(bytes)
     }
 
-    /// Writes a response body to a new file as it arrives; returns the bytes received.
+    /// Writes a response body to a new file as it arrives; returns the bytes received. A file
+    /// that cannot be written is a local storage error, damaged data a protocol violation, and
+    /// the line failing mid-body is thrown as it comes (the caller calls it unreachable).
     private static func write(_ body: HTTPClientResponse.Body, to path: String, inflate: Bool) async throws -> Int {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
             throw SyncError.local(.storage("cannot create \(path); check the folder exists and can be written"))
         }
         defer { try? out.close() }
+        func put<Bytes: DataProtocol>(_ bytes: Bytes) throws {
+            do { try out.write(contentsOf: bytes) } catch {
+                throw SyncError.local(.storage("cannot write \(path) (\(error)); check the free space"))
+            }
+        }
         let inflater = inflate ? InflateStream(limit: WireLimits.maxSnapshot) : nil
         var received = 0
-        var written = 0
         do {
             for try await buffer in body {
                 received += buffer.readableBytes
                 try buffer.withUnsafeReadableBytes { raw in
                     if let inflater {
-                        try inflater.inflate(raw) { piece in try out.write(contentsOf: piece) }
+                        try inflater.inflate(raw) { piece in try put(piece) }
                     } else {
-                        written += raw.count
-                        guard written <= WireLimits.maxSnapshot else { throw DeflateError.tooLarge(limit: WireLimits.maxSnapshot) }
-                        try out.write(contentsOf: raw)
+                        guard received <= WireLimits.maxSnapshot else { throw DeflateError.tooLarge(limit: WireLimits.maxSnapshot) }
+                        try put(raw)
                     }
                 }
             }
         } catch let e as DeflateError {
             throw SyncError.protocolViolation("the depot's snapshot is damaged (\(e)); join again")
-        } catch let e as CocoaError {
-            throw SyncError.local(.storage("cannot write \(path): \(e.localizedDescription)"))
         }
         if let inflater, !inflater.finished {
             throw SyncError.protocolViolation("the depot's snapshot was cut short; join again")

@@ -1,12 +1,13 @@
 import Testing
 import TallyProtocol
+import TallyReplica
 
 /// The streaming compressor and decompressor a snapshot goes through: the same format as
 /// `Deflate`, whatever the pieces the bytes arrive in.
 @Suite struct DeflateStreamTests {
     /// Text and incompressible bytes mixed, larger than the streams' 256 KB work buffer.
     static func payload(seed: UInt64, size: Int) -> [UInt8] {
-        var g = SplitMix(seed)
+        var g = SeededGenerator(seed: seed)
         var out: [UInt8] = []
         out.reserveCapacity(size)
         let text = Array("INSERT 单号 T11290002 卷烟 amount=92500;".utf8)
@@ -18,7 +19,7 @@ import TallyProtocol
 
     /// Splits bytes into pieces of random sizes (some empty).
     static func pieces(_ bytes: [UInt8], seed: UInt64, most: Int) -> [[UInt8]] {
-        var g = SplitMix(seed)
+        var g = SeededGenerator(seed: seed)
         var out: [[UInt8]] = []
         var at = 0
         while at < bytes.count {
@@ -72,18 +73,5 @@ import TallyProtocol
     @Test func bombIsRefused() {
         let zeros = Deflate.compress([UInt8](repeating: 0, count: 5_000_000))
         #expect(throws: DeflateError.tooLarge(limit: 1_000_000)) { try Self.inflate(Self.pieces(zeros, seed: 1, most: 1_000), limit: 1_000_000) }
-    }
-}
-
-/// A small seeded generator, so a failure names the case that made it.
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

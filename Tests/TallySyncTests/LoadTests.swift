@@ -33,14 +33,7 @@ struct LoadTests {
         let body = try first.withReplica { r in
             try WireCodec.encode(PushRequest(schemaVersion: r.schema.version, site: r.site, changes: try r.ownChanges(after: 0, limit: 5_000)), compress: true)
         }
-        let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
-            for _ in 0..<24 {
-                group.addTask { try await HTTP.post(depot.url, "/v1/push", credential: first.credential, body: body, compressed: true) }
-            }
-            var out: [HTTPAnswer] = []
-            for try await a in group { out.append(a) }
-            return out
-        }
+        let answers = try await Self.pushAtOnce(24, body, to: depot, credential: first.credential)
         let busy = answers.filter { $0.status == 503 }
         let ok = answers.filter { $0.status == 200 }
         #expect(busy.count + ok.count == answers.count, "\(answers.map(\.status))")
@@ -116,19 +109,24 @@ extension LoadTests {
         let body = try van.withReplica { r in
             try WireCodec.encode(PushRequest(schemaVersion: r.schema.version, site: r.site, changes: try r.ownChanges(after: 0, limit: 5_000)), compress: true)
         }
-        let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
-            for _ in 0..<24 {
-                group.addTask { try await HTTP.post(depot.url, "/v1/push", credential: van.credential, body: body, compressed: true) }
-            }
-            var out: [HTTPAnswer] = []
-            for try await a in group { out.append(a) }
-            return out
-        }
+        let answers = try await Self.pushAtOnce(24, body, to: depot, credential: van.credential)
         #expect(answers.allSatisfy { $0.status == 200 }, "\(answers.map(\.status))")
         let applied = try answers.map { try WireCodec.decode(PushResponse.self, from: $0.body, compressed: false) }
         #expect(applied.reduce(0) { $0 + $1.applied } == 1_500, "each change applied once: \(applied.map(\.applied))")
         #expect(try depot.rows("events").count == 1_500)
         await depot.stop()
+    }
+
+    /// The same push body sent `count` times at once.
+    static func pushAtOnce(_ count: Int, _ body: [UInt8], to depot: DepotProcess, credential: String) async throws -> [HTTPAnswer] {
+        try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
+            for _ in 0..<count {
+                group.addTask { try await HTTP.post(depot.url, "/v1/push", credential: credential, body: body, compressed: true) }
+            }
+            var out: [HTTPAnswer] = []
+            for try await a in group { out.append(a) }
+            return out
+        }
     }
 
     /// The slots themselves: never more at work than the limit, and every waiter gets its turn.

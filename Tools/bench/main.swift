@@ -252,16 +252,6 @@ let rawTables = """
     CREATE TABLE parcel(id TEXT PRIMARY KEY NOT NULL, status TEXT, address TEXT, recipient TEXT, note TEXT, weight INTEGER) WITHOUT ROWID;
     """
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A delivery event as a van records it. Ids are "<site prefix>-<counter>", so both sides
 /// append at the end of the key index, the cheapest case for raw SQLite.
@@ -294,7 +284,7 @@ func removeDB(_ p: String) {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: p + suffix) }
 }
 
-func newReplica(_ path: String, durability: Durability, rng: inout SplitMix64) -> Replica {
+func newReplica(_ path: String, durability: Durability, rng: inout SeededGenerator) -> Replica {
     do {
         return try Replica.create(at: path, schema: benchSchema, site: .random(using: &rng), options: .quiet(durability: durability))
     } catch { die("cannot create a replica: \(error)") }
@@ -307,7 +297,7 @@ func eventValues(_ r: EventRow) -> [String: Value] {
 }
 
 /// Ledger inserts in transactions of `batch` rows: engine against raw.
-func benchLedger(rows n: Int, batch: Int, runs: Int, durability: Durability, dir: String, rng: inout SplitMix64,
+func benchLedger(rows n: Int, batch: Int, runs: Int, durability: Durability, dir: String, rng: inout SeededGenerator,
                  section: String = "ledger") {
     let rows = eventRows(n, prefix: "3f2a")
     var engine = Timing(), raw = Timing()
@@ -354,7 +344,7 @@ func benchLedger(rows n: Int, batch: Int, runs: Int, durability: Durability, dir
 }
 
 /// Register updates of existing records (one column each) in transactions of `batch`.
-func benchUpdates(rows n: Int, batch: Int, runs: Int, durability: Durability, dir: String, rng: inout SplitMix64) {
+func benchUpdates(rows n: Int, batch: Int, runs: Int, durability: Durability, dir: String, rng: inout SeededGenerator) {
     let keys = (0..<n).map { "p-\(String(format: "%08d", $0))" }
     var engine = Timing(), raw = Timing()
     for _ in 0..<runs {
@@ -437,7 +427,7 @@ struct Workload {
 /// five columns). Any van may touch any active parcel, so rows are touched by several sites.
 /// Keys are what the apps use: parcels "p<8 digits>" handed out by the depot in order, events
 /// "<site>-<counter>" made up offline by each van.
-func realisticWorkload(_ total: Int, sites nSites: Int, rng: inout SplitMix64) -> Workload {
+func realisticWorkload(_ total: Int, sites nSites: Int, rng: inout SeededGenerator) -> Workload {
     let sites = (0..<nSites).map { _ in SiteID.random(using: &rng) }
     var seqs = [UInt64](repeating: 0, count: nSites)
     var events = [Int](repeating: 0, count: nSites)
@@ -461,7 +451,7 @@ func realisticWorkload(_ total: Int, sites nSites: Int, rng: inout SplitMix64) -
         mix[kind, default: 0] += 1
         i += 1
     }
-    func recentActive(_ rng: inout SplitMix64) -> Int {
+    func recentActive(_ rng: inout SeededGenerator) -> Int {
         active.count - 1 - Int.random(in: 0..<min(active.count, 500), using: &rng)
     }
     while i < total {
@@ -508,7 +498,7 @@ func realisticWorkload(_ total: Int, sites nSites: Int, rng: inout SplitMix64) -
 
 /// The worst case per column: every change sets exactly one register column, on rows spread so
 /// that a batch rarely touches a row twice.
-func oneColumnWorkload(_ total: Int, sites nSites: Int, rng: inout SplitMix64) -> Workload {
+func oneColumnWorkload(_ total: Int, sites nSites: Int, rng: inout SeededGenerator) -> Workload {
     let sites = (0..<nSites).map { _ in SiteID.random(using: &rng) }
     var seqs = [UInt64](repeating: 0, count: nSites)
     var bySite = [[Change]](repeating: [], count: nSites)
@@ -551,7 +541,7 @@ func rawMerge(_ w: Workload, path: String, batch: Int = .max) {
     db.exec("COMMIT")
 }
 
-func benchMerge(_ w: Workload, label: String, section: String, batch: Int, runs: Int, dir: String, rng: inout SplitMix64) {
+func benchMerge(_ w: Workload, label: String, section: String, batch: Int, runs: Int, dir: String, rng: inout SeededGenerator) {
     let n = w.changes.count
     var engine = Timing(), raw = Timing(), rawBatched = Timing()
     var peakDuringApply = 0.0
@@ -660,7 +650,7 @@ let runs = opts.runs ?? (quick ? 1 : 5)
 let mergeRuns = opts.runs ?? (quick ? 1 : 3)
 let mergeChanges = opts.changes ?? (quick ? 100_000 : 1_000_000)
 let ledgerRows = opts.rows ?? (quick ? 20_000 : 200_000)
-var rng = SplitMix64(state: opts.seed)
+var rng = SeededGenerator(seed: opts.seed)
 
 let dir: String
 if let d = opts.dir {

@@ -2,18 +2,8 @@ import Foundation
 import TallyReplica
 import TallyRoutes
 
-/// SplitMix64, so that every run writes the same days.
-struct BenchRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Seeded (SplitMix64), so that every run writes the same days.
+extension SeededGenerator {
     /// Incompressible bytes, as a PNG or JPEG signature image is.
     mutating func bytes(_ n: Int) -> [UInt8] {
         var words = [UInt64](repeating: 0, count: (n + 7) / 8)
@@ -42,7 +32,7 @@ enum VanDay {
 
     static func write(_ r: Replica, route: String, device: String, tickets: Int, signatures: Int,
                       blobSize: ClosedRange<Int> = 7_680...8_704, ticketsPerTransaction: Int = 1, seed: UInt64) throws -> DayWritten {
-        var rng = BenchRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var eventNo = 0
         func eventKey() -> String {
             eventNo += 1
@@ -123,7 +113,7 @@ enum VanDay {
 /// engine, as the depot's own writes, before the server starts.
 enum DepotLoad {
     static func tickets(_ r: Replica, route: String, count: Int, perTransaction: Int = 10_000) throws {
-        var rng = BenchRandom(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         var i = 0
         while i < count {
             let end = min(count, i + perTransaction)

@@ -768,7 +768,7 @@ func benchBreakdown(_ o: Options, scratch: String) async throws -> [String] {
     var blobTimes: [(Durability, Double)] = []
     for d in [Durability.full, .normal] {
         let r = try Replica.create(at: dir + "/blobs-\(d.rawValue).sqlite", schema: RouteSchema.current, options: .quiet(durability: d))
-        var rng = BenchRandom(seed: 9)
+        var rng = SeededGenerator(seed: 9)
         let blobs = (0..<200).map { _ in rng.bytes(8_192) }
         let t = ContinuousClock.now
         for b in blobs { try r.putBlob(b) }

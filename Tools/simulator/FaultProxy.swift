@@ -174,7 +174,8 @@ final class FaultProxy: @unchecked Sendable {  // safe: mutable state is touched
     }
 }
 
-/// One HTTP/1.1 message (request or answer) read whole: head and a `Content-Length` body.
+/// One HTTP/1.1 message (request or answer) read whole: head and body, as the body's
+/// `Content-Length` or its chunks (`Transfer-Encoding: chunked`, a streamed snapshot) say.
 struct HTTPMessage {
     var bytes: [UInt8]
     var path: String
@@ -199,16 +200,55 @@ struct SocketReader {
         let lines = head.split(separator: "\r\n")
         let path = lines.first.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" } ?? ""
         var length = 0
+        var chunked = false
         for line in lines.dropFirst() {
             let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "content-length" {
-                length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
-            }
+            guard parts.count == 2 else { continue }
+            let name = parts[0].lowercased(), value = parts[1].trimmingCharacters(in: .whitespaces)
+            if name == "content-length" { length = Int(value) ?? 0 }
+            if name == "transfer-encoding", value.lowercased().contains("chunked") { chunked = true }
+        }
+        if chunked {
+            guard let bodyEnd = chunkedEnd(from: end) else { return nil }
+            length = bodyEnd - end
         }
         while buffer.count < end + length { guard fill() else { return nil } }
         let message = Array(buffer[..<(end + length)])
         buffer.removeFirst(end + length)
         return HTTPMessage(bytes: message, path: path, headerLength: end, bodyLength: length)
+    }
+
+    /// Where a chunked body starting at `start` ends (past its last chunk and trailers),
+    /// reading as much as that takes; nil if the connection ends first or a size is not hex.
+    private mutating func chunkedEnd(from start: Int) -> Int? {
+        var at = start
+        while true {
+            guard let sizeEnd = line(from: at) else { return nil }
+            let text = String(decoding: buffer[at..<(sizeEnd - 2)], as: UTF8.self)
+            guard let size = Int(text.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "", radix: 16) else { return nil }
+            at = sizeEnd
+            if size == 0 { break }
+            while buffer.count < at + size + 2 { guard fill() else { return nil } }
+            at += size + 2
+        }
+        // Trailers, if any, then the empty line.
+        while true {
+            guard let next = line(from: at) else { return nil }
+            defer { at = next }
+            if next - at == 2 { return next }
+        }
+    }
+
+    /// The index just past the next CRLF at or after `from`, reading until it has arrived.
+    private mutating func line(from: Int) -> Int? {
+        var i = from
+        while true {
+            while i + 1 < buffer.count {
+                if buffer[i] == 13, buffer[i + 1] == 10 { return i + 2 }
+                i += 1
+            }
+            guard fill() else { return nil }
+        }
     }
 
     private mutating func fill() -> Bool {

@@ -170,7 +170,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         p.arguments = ["child-write", d.path, d.name, d.role.rawValue, d.scope, date, prefix]
         let out = (work as NSString).appendingPathComponent("child.out")
-        FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
         p.standardOutput = FileHandle(forWritingAtPath: out)
         p.standardError = FileHandle.nullDevice
         try p.run()

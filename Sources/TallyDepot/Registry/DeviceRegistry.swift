@@ -181,7 +181,6 @@ public final class DeviceRegistry: Sendable {
         }
     }
 
-
     public func audit(device: String, action: String, detail: String) {
         audit(device: device, action: action, details: [detail])
     }

@@ -88,8 +88,9 @@ public struct DepotServer: Sendable {
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let req = DepotRequest(method: request.method.rawValue, path: request.uri.path, headers: headers,
                                    body: Array(buffer: body))
-            let res = gated ? await slots.run { await Self.offload { service.handle(req) } } : await Self.offload { service.handle(req) }
-            return Self.response(res)
+            // Sync requests take a working slot; health, version and the like do not wait.
+            let handle = { await Self.offload { service.handle(req) } }
+            return Self.response(gated ? await slots.run(handle) : await handle())
         }
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeout))))
         let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try $0.configuration()) } ?? http1

@@ -8,28 +8,30 @@ import Synchronization
 /// request decoding at once, 500 vans syncing took the depot to 342 MB. Waiting here is a
 /// suspension, not a blocked thread, and turns come in arrival order.
 final class WorkSlots: Sendable {
-    let limit: Int
     private struct State {
         var free: Int
         var waiting: [CheckedContinuation<Void, Never>] = []
+
+        /// Takes a free slot, if there is one.
+        mutating func take() -> Bool {
+            guard free > 0 else { return false }
+            free -= 1
+            return true
+        }
     }
     private let state: Mutex<State>
 
     init(limit: Int) {
-        self.limit = max(1, limit)
         state = Mutex(State(free: max(1, limit)))
     }
 
     /// Waits for a slot. Every `acquire` is matched by one `release`.
     func acquire() async {
-        if state.withLock({ s in s.free > 0 ? { s.free -= 1; return true }() : false }) { return }
+        if state.withLock({ $0.take() }) { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             // A slot freed since the first look is taken at once; otherwise wait in line.
             let now = state.withLock { s in
-                if s.free > 0 {
-                    s.free -= 1
-                    return true
-                }
+                if s.take() { return true }
                 s.waiting.append(c)
                 return false
             }

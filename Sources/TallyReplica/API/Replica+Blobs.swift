@@ -9,40 +9,35 @@ extension Replica {
     @discardableResult
     public func putBlob(_ bytes: [UInt8]) throws(ReplicaError) -> String {
         let hash = Array(SHA256.hash(data: bytes))
-        try withWrite { db, _ in
-            try db.execute(sql: "INSERT OR IGNORE INTO tally_blobs(hash, size, data) VALUES (?, ?, ?)",
-                           arguments: [Data(hash), bytes.count, Data(bytes)])
-        }
+        try withWrite { db, _ in try Self.insertBlob(db, hash: hash, bytes) }
         return BlobHash.hex(hash)
     }
 
     /// Stores bytes received for a hash, after checking that they hash to it.
     public func putBlob(_ bytes: [UInt8], expecting hash: String) throws(ReplicaError) {
-        let actual = BlobHash.hex(Array(SHA256.hash(data: bytes)))
-        guard actual == hash.lowercased() else {
-            throw ReplicaError.invalidChange("blob \(hash.prefix(12))… arrived damaged (its bytes hash to \(actual.prefix(12))…); fetch it again")
-        }
-        try putBlob(bytes)
+        try putBlobs([(hash, bytes)])
     }
 
     /// Stores many blobs received for their hashes in one transaction (one commit for a
     /// device's day of signature images, not one each), after checking every one: a damaged
     /// blob refuses them all and nothing is stored.
     public func putBlobs(_ blobs: [(hash: String, bytes: [UInt8])]) throws(ReplicaError) {
-        var checked: [(Data, [UInt8])] = []
+        var checked: [(hash: [UInt8], bytes: [UInt8])] = []
         for b in blobs {
             let actual = Array(SHA256.hash(data: b.bytes))
             guard BlobHash.hex(actual) == b.hash.lowercased() else {
-                throw ReplicaError.invalidChange("blob \(b.hash.prefix(12))… arrived damaged (its bytes hash to \(BlobHash.hex(actual).prefix(12))…); send it again")
+                throw ReplicaError.invalidChange("blob \(b.hash.prefix(12))… arrived damaged (its bytes hash to \(BlobHash.hex(actual).prefix(12))…); send or fetch it again")
             }
-            checked.append((Data(actual), b.bytes))
+            checked.append((actual, b.bytes))
         }
         try withWrite { db, _ in
-            for (hash, bytes) in checked {
-                try db.execute(sql: "INSERT OR IGNORE INTO tally_blobs(hash, size, data) VALUES (?, ?, ?)",
-                               arguments: [hash, bytes.count, Data(bytes)])
-            }
+            for b in checked { try Self.insertBlob(db, hash: b.hash, b.bytes) }
         }
+    }
+
+    private static func insertBlob(_ db: Database, hash: [UInt8], _ bytes: [UInt8]) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO tally_blobs(hash, size, data) VALUES (?, ?, ?)")
+            .execute(arguments: [Data(hash), bytes.count, Data(bytes)])
     }
 
     public func blob(_ hash: String) throws(ReplicaError) -> [UInt8]? {

@@ -21,13 +21,7 @@ public enum SignedEvent {
 
     /// The signed bytes of an entry: its id and column values (missing = NULL).
     public static func bytes(id: String, _ values: [String: Value]) -> [UInt8] {
-        // Appended in place: the depot builds these bytes for every entry of every push.
-        var out: [UInt8] = []
-        out.reserveCapacity(384)
-        out.append(contentsOf: magic.utf8)
-        field("id", .text(id), into: &out)
-        for c in columns { field(c, values[c] ?? .null, into: &out) }
-        return out
+        build(id: id) { _, c in values[c] ?? .null }
     }
 
     /// The signed bytes of a stored entry: `bytes(id:columns:)` of its values.
@@ -37,14 +31,19 @@ public enum SignedEvent {
     /// by position while they follow the signed order (as the table declares its columns), by
     /// name otherwise. No dictionary: the depot does this for every entry of every push.
     public static func bytes(id: String, columns values: [ColumnValue]) -> [UInt8] {
+        build(id: id) { i, c in
+            i < values.count && values[i].column == c ? values[i].value : (values.first { $0.column == c }?.value ?? .null)
+        }
+    }
+
+    /// The magic line, the id, then each signed column's value (`value(index, name)`), appended
+    /// in place.
+    private static func build(id: String, _ value: (Int, String) -> Value) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(384)
         out.append(contentsOf: magic.utf8)
         field("id", .text(id), into: &out)
-        for (i, c) in columns.enumerated() {
-            let v = i < values.count && values[i].column == c ? values[i].value : (values.first { $0.column == c }?.value ?? .null)
-            field(c, v, into: &out)
-        }
+        for (i, c) in columns.enumerated() { field(c, value(i, c), into: &out) }
         return out
     }
 
@@ -85,13 +84,6 @@ public enum SignedEvent {
     /// Whether a stored entry carries a signature of its own bytes by `publicKey`.
     public static func verify(row: Row, publicKey: String) -> Bool {
         guard let sig = row["sig"].text else { return false }
-        return verify(bytes(id: row.key, values(of: row)), sig: sig, publicKey: publicKey)
-    }
-
-    /// The values of a stored row, by column name.
-    public static func values(of row: Row) -> [String: Value] {
-        var out: [String: Value] = [:]
-        for c in columns { out[c] = row[c] }
-        return out
+        return verify(bytes(of: row), sig: sig, publicKey: publicKey)
     }
 }

@@ -7,12 +7,20 @@ public struct JoinRequest: Codable, Sendable, Equatable {
     /// The device's Ed25519 public key (hex, 32 bytes): the depot verifies every ledger entry
     /// the device pushes against it (`Protocol/SIGNING.md`). Absent from devices made before keys.
     public var publicKey: String?
-    public init(site: SiteID, publicKey: String? = nil) {
+    /// Set by a device taking a new identity (`SyncClient.recover`): the site it leaves. The
+    /// depot binds the credential to the new site when this is the one bound now and the
+    /// signing key is the registered one. Absent from a first join and from older devices.
+    public var replaces: String?
+    /// Why it takes a new identity (`RecoveryReason`), for the depot's audit log.
+    public var reason: String?
+    public init(site: SiteID, publicKey: String? = nil, replaces: SiteID? = nil, reason: String? = nil) {
         protocolVersion = ProtocolVersion.current
         self.site = site.hex
         self.publicKey = publicKey
+        self.replaces = replaces?.hex
+        self.reason = reason
     }
-    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", site, publicKey }
+    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", site, publicKey, replaces, reason }
 }
 
 /// What the depot tells a device about itself when it joins.
@@ -154,4 +162,21 @@ public struct AlarmRequest: Codable, Sendable, Equatable {
 public struct AlarmResponse: Codable, Sendable, Equatable {
     public var recorded: Int
     public init(recorded: Int) { self.recorded = recorded }
+}
+
+/// `GET /v1/hello`: what a device asks first at each sync, to learn what the depot holds of it
+/// before pushing. Older depots answer 404; the device then syncs as before.
+public struct HelloResponse: Codable, Sendable, Equatable {
+    /// The depot's identity: made at `tally depot init`, made anew by `tally depot restore`. A
+    /// device that sees it change offers every blob again (the restored depot may lack some).
+    public var epoch: String
+    /// This device's own changes the depot holds without gap (as a push answer's `ack`).
+    public var ack: UInt64
+    /// The depot's clock, milliseconds since 1970 (UTC).
+    public var time: UInt64
+    public init(epoch: String, ack: UInt64, time: UInt64) {
+        self.epoch = epoch
+        self.ack = ack
+        self.time = time
+    }
 }

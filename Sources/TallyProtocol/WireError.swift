@@ -34,6 +34,10 @@ extension WireError {
     public static func badSignature(_ m: String) -> WireError { WireError(403, "bad_signature", m) }
     public static func notFound(_ m: String) -> WireError { WireError(404, "not_found", m) }
     public static func conflict(_ m: String) -> WireError { WireError(409, "conflict", m) }
+    /// A push numbering a change like one the depot already holds with other content: the
+    /// device's file went back to an older copy. The device takes a new identity.
+    public static func sequenceReused(_ m: String) -> WireError { WireError(409, sequenceReusedCode, m) }
+    public static let sequenceReusedCode = "sequence_reused"
     public static func tooLarge(_ m: String) -> WireError { WireError(413, "too_large", m) }
     public static func invalidChange(_ m: String) -> WireError { WireError(422, "invalid_change", m) }
     public static func clockDrift(_ m: String) -> WireError { WireError(422, "clock_drift", m) }

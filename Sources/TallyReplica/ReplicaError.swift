@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a replica refused an operation. Every case says what happened and what to do; a refused
 /// operation has changed nothing.
 public enum ReplicaError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -19,6 +21,9 @@ public enum ReplicaError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidChange(String)
     /// SQLite itself failed: disk full, file locked, I/O error.
     case storage(String)
+    /// A local write with the device's clock far past the last time its depot confirmed
+    /// (`Replica.setClockCeiling`): it would stamp entries with a date that is not today.
+    case clockBeyondCeiling(nowMilliseconds: UInt64, ceilingMilliseconds: UInt64)
 
     public var description: String {
         switch self {
@@ -30,6 +35,17 @@ public enum ReplicaError: Error, Sendable, Equatable, CustomStringConvertible {
         case .clockDrift(let e): e.description
         case .invalidChange(let s): "a change was refused as malformed: \(s); nothing from this batch was applied"
         case .storage(let s): "the replica file could not be written or read: \(s)"
+        case .clockBeyondCeiling(let now, let ceiling):
+            "this device's clock says \(Self.day(now)), more than \(Replica.ceilingDays) days past the depot's time at its last sync "
+                + "(\(Self.day(ceiling &- Replica.ceilingMargin))): "
+                + "nothing was recorded; set the device's date and time right, then try again"
         }
+    }
+
+    /// "2030-01-01": the UTC date of a time in milliseconds.
+    static func day(_ ms: UInt64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 }

@@ -22,11 +22,26 @@ extension SyncClient {
             defer { try? r.close() }
             return try await SyncClient(replica: r, clock: options.wallClock, logger: logger).sync(progress: progress)
         }
+        // A new identity that a stopped sync was taking is finished first.
+        let unfinished = try local { () throws -> RecoveryReason? in
+            let r = try Replica.open(at: path, options: options)
+            defer { try? r.close() }
+            return try inProgress(r)?.1
+        }
+        func recoverAndSync(_ reason: RecoveryReason) async throws(SyncError) -> SyncSummary {
+            let done = try await recover(path: path, options: options, logger: logger, reason: reason)
+            var summary = try await once()
+            summary.recovered = done
+            return summary
+        }
+        if let unfinished { return try await recoverAndSync(unfinished) }
         let first: Result<SyncSummary, SyncError>
         do { first = .success(try await once()) } catch { first = .failure(error) }
         switch first {
         case .success(let s):
             return s
+        case .failure(.recoveryNeeded(let reason)):
+            return try await recoverAndSync(reason)
         case .failure(.rebaselineRequired(pending: 0, let held)):
             let done = try await rebaseline(path: path, options: options, logger: logger)
             var summary = try await once()

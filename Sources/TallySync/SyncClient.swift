@@ -31,6 +31,13 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var held: Int = 0
     /// Set when this sync first set the device up again from the depot (`SyncClient.rebaseline`).
     public var rebaselined: RebaselineSummary? = nil
+    /// Set when the depot was found restored from an older backup: it acknowledged less than
+    /// this device had pushed, or shows a new epoch. What it lacked was sent again.
+    public var depotRestored: Bool? = nil
+    /// Set when this sync first gave the device a new identity (`SyncClient.recover`).
+    public var recovered: RecoverySummary? = nil
+    /// The depot confirmed at the end that it holds every change and blob of this device.
+    public var depotHoldsAll: Bool = false
 }
 
 /// What joining told the device.
@@ -53,6 +60,7 @@ public struct SyncClient: Sendable {
     let client: DepotClient
     let logger: Logger
     let pageSize: Int
+    let wall: any WallClock
 
     public init(replica: Replica, clock: any WallClock = SystemWallClock(), logger: Logger, pageSize: Int = 5_000) throws(SyncError) {
         guard let url = try Self.local({ try replica.setting(SyncSettings.url) }).flatMap(URL.init(string:)),
@@ -61,6 +69,7 @@ public struct SyncClient: Sendable {
         self.replica = replica
         self.logger = logger
         self.pageSize = pageSize
+        self.wall = clock
         let r = replica
         let trust = try Self.local { try SyncSettings.trust(replica) }
         client = try DepotClient(base: url, credential: credential, clock: clock, trust: trust, pending: {
@@ -107,9 +116,12 @@ public struct SyncClient: Sendable {
         // file instead of a million changes. The file carries its pull cursor.
         // Built and bound under a temporary name, then moved into place: a join killed half-way
         // leaves no file that is neither joined nor removable.
+        // The depot's clock: local writes far past it are refused (`Replica.setClockCeiling`).
+        let depotTime = try await client.hello(meter: .init())?.time
         let partial = replicaPath + ".part"
         let replica = try await fetchSnapshot(client, to: partial, schema: answer.schema, site: site, options: options)
         try local {
+            try replica.setClockCeiling(confirmedMilliseconds: depotTime)
             try replica.setSettings([SyncSettings.url: url.absoluteString, SyncSettings.credential: credential,
                                      SyncSettings.device: answer.device, SyncSettings.role: answer.role,
                                      SyncSettings.scope: answer.route].merging(SyncSettings.values(of: trust)) { $1 })
@@ -165,10 +177,15 @@ public struct SyncClient: Sendable {
         // Changes kept for a newer schema merge once this device has been updated to it.
         _ = try Self.local { try replica.replayDeferred() }
 
-        // Push: own changes above the depot's acknowledgement, page by page.
+        // What the depot holds of this device, before anything is pushed.
         var ack = try Self.local { try self.ack() }
+        if let hello = try await client.hello(meter: meter) {
+            ack = try takeStock(hello, ack: ack, summary: &summary)
+        }
+
+        // Push: own changes above the depot's acknowledgement, page by page.
         // What this device has applied, so the depot can tell a copy older than its history:
-        // sent with the first page (the depot keeps it for the rest).
+        // sent with every page (a page delayed on the way is judged by its own).
         let applied = try Self.local { try SyncSettings.cursor(replica) }
         let toPush = try pending()
         var stalls = 0
@@ -176,9 +193,13 @@ public struct SyncClient: Sendable {
             let page = try Self.local { try replica.ownChanges(after: ack, limit: pageSize) }
             if page.isEmpty { break }
             progress(SyncProgress(phase: .push, done: summary.pushed, total: toPush))
-            let answer = try await client.post("/v1/push", PushRequest(schemaVersion: schemaVersion, site: replica.site, changes: page,
-                                                                              cursor: summary.pushed == 0 ? applied : nil),
+            let answer: PushResponse
+            do {
+                answer = try await client.post("/v1/push", PushRequest(schemaVersion: schemaVersion, site: replica.site, changes: page, cursor: applied),
                                                as: PushResponse.self, meter: meter)
+            } catch .refused(let e) where e.code == WireError.sequenceReusedCode {
+                throw .recoveryNeeded(.fileWentBack)
+            }
             summary.violations += answer.violations.count
             summary.held += answer.held ?? 0
             if answer.ack <= ack {
@@ -268,6 +289,8 @@ public struct SyncClient: Sendable {
         }
 
         summary.pending = try pending()
+        let blobsLeft = try pendingBlobs()
+        summary.depotHoldsAll = summary.pending == 0 && blobsLeft == 0
         summary.busyRetries = meter.busy
         summary.bytesSent = meter.sent
         summary.bytesReceived = meter.received

@@ -29,6 +29,11 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     /// an old copy): it must be set up again from the depot's snapshot (`SyncClient.rebaseline`).
     /// `pending` own changes have not reached the depot yet; `held` were held there for review.
     case rebaselineRequired(pending: Int, held: Int)
+    /// This device's file no longer matches what the depot holds of it (it went back to an older
+    /// copy), or its clock ran far ahead: it takes a new identity (`SyncClient.recover`).
+    case recoveryNeeded(RecoveryReason)
+    /// This device's clock is far from the depot's right now: nothing was sent.
+    case clockWrong(deviceMilliseconds: UInt64, depotMilliseconds: UInt64)
 
     public var description: String {
         switch self {
@@ -48,11 +53,44 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         case .rebaselineRequired:
             "this device's copy is older than the history the depot keeps; run `tally sync` again to set it up from the depot "
                 + "(everything it recorded is at the depot)"
+        case .recoveryNeeded(let reason):
+            "\(reason.explanation); run `tally sync` again to set the device up again from the depot (nothing it recorded is lost)"
+        case .clockWrong(let device, let depot):
+            "this device's clock is \(SyncError.span(device, depot)) \(device > depot ? "ahead of" : "behind") the depot's; nothing was sent: "
+                + "set the device's date and time right, then run `tally sync` again (what it recorded stays on it)"
         case .certificate(let url, let reason):
             "the depot at \(url) showed a certificate this device does not trust (\(reason)); nothing was sent. "
                 + "If the depot made its own certificate, join with --ca FILE (its ca.pem from the depot staff); otherwise someone may be between this device and the depot"
         case .altered(let details):
             "this device's file was edited after entries were signed, and the depot was told: \(details.joined(separator: "; ")). The depot keeps the signed originals; hand the device to the depot staff"
+        }
+    }
+}
+
+extension SyncError {
+    /// "3 h 12 min", "2 days": how far apart two clocks are, in words a driver reads.
+    static func span(_ a: UInt64, _ b: UInt64) -> String {
+        let s = (a > b ? a - b : b - a) / 1000
+        if s >= 2 * 86_400 { return "\(s / 86_400) days" }
+        if s >= 3_600 { return "\(s / 3_600) h \((s % 3_600) / 60) min" }
+        if s >= 60 { return "\(s / 60) min" }
+        return "\(s) s"
+    }
+}
+
+/// Why a device takes a new identity (`SyncClient.recover`).
+public enum RecoveryReason: String, Sendable, Codable, Equatable {
+    /// The depot holds changes of this device that its file lacks, or holds other content under
+    /// numbers the file reuses: the file went back to an older copy (restored, a lost `-wal`).
+    case fileWentBack = "file_went_back"
+    /// Its own changes are stamped far ahead of the depot's clock (the clock was wrong when
+    /// they were made, and is right now).
+    case clockAhead = "clock_ahead"
+
+    public var explanation: String {
+        switch self {
+        case .fileWentBack: "this device's file is older than what the depot holds of it (restored from a copy, or part of it lost)"
+        case .clockAhead: "entries on this device were stamped with a clock far ahead of the depot's"
         }
     }
 }

@@ -15,6 +15,12 @@ struct SyncSettings {
     /// Blobs up to this mark have been offered to the depot.
     static let blobMark = "sync.blob_mark"
     static let lastSync = "sync.last"
+    /// The depot's epoch at the last sync (`HelloResponse.epoch`): a new one means it was
+    /// restored from a backup.
+    static let depotEpoch = "sync.depot_epoch"
+    /// A new identity being taken (`SyncClient.recover`), kept until it is complete:
+    /// "<new site hex> <reason>".
+    static let recovering = "sync.recovering"
     /// PEM of the CA the depot's certificate must chain to (`tally join --ca`).
     static let depotCA = "sync.depot_ca"
     /// "1" when plain HTTP to a non-loopback depot was allowed at join.

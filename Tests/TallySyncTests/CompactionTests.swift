@@ -81,16 +81,17 @@ import TallyReplica
         #expect(try await c.sync(scratch).status == 0)
         #expect(try c.withReplica { try $0.rows("events").count } == 5, "van-b's entries on route R02")
 
-        // A copy of van-a from before compaction comes back: its pull is refused rather than
-        // served short, and it is set up again from the depot, which holds all it recorded.
+        // A copy of van-a from before compaction comes back: the depot holds more of van-a
+        // than the copy, so before anything is pushed or pulled it is set up again from the
+        // depot under a new identity, with all it recorded.
         let stale = DeviceFile(name: "van-a", route: "R01", path: oldCopy, credential: a.credential)
         let rebased = try await stale.sync(scratch)
         #expect(rebased.status == 0, "\(rebased)")
-        #expect(rebased.summary?["rebaselined"] != nil, "\(rebased.stdout)")
+        #expect((rebased.summary?["recovered"] as? [String: Any])?["reason"] as? String == "file_went_back", "\(rebased.stdout)")
         let log = try await Tool.run(["depot", "audit", "--data", depot.data], in: scratch)
-        #expect(log.stdout.contains("refused_stale_cursor"))
+        #expect(log.stdout.contains("device_recovered"))
         #expect(try stale.withReplica { try $0.rows("events").count } == 6, "the two entries written after the copy was taken are back")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path("")).contains { $0.hasPrefix("van-a-old.sqlite.before-rebaseline-") },
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path("")).contains { $0.hasPrefix("van-a-old.sqlite.before-recovery-") },
                 "the previous file is kept")
         await depot.stop()
     }

@@ -226,7 +226,7 @@ import TallyRoutes
 
     @Test func schemasAreWellFormedAndTheValidatorBites() throws {
         let validator = try SchemaValidator(directory: Self.schemaDir)
-        #expect(validator.schemaNames == ["AlarmRequest", "BlobList", "Change", "Error", "JoinRequest", "JoinResponse", "PullRequest", "PullResponse",
+        #expect(validator.schemaNames == ["AlarmRequest", "BlobList", "Change", "Error", "HelloResponse", "JoinRequest", "JoinResponse", "PullRequest", "PullResponse",
                                           "PushRequest", "PushResponse", "SettlementRequest", "VersionInfo", "VersionVector"].map { "\($0).schema.json" })
         func json(_ s: String) throws -> JSONValue { try JSONValue.parse(Array(s.utf8)) }
         let site = String(repeating: "0", count: 31) + "a"

@@ -42,6 +42,10 @@ public enum AuditAction {
     public static let released = "quarantine_released"
     /// A held change dropped by the depot staff.
     public static let discarded = "quarantine_discarded"
+    /// A push numbering a change like one the depot holds with other content, refused.
+    public static let sequenceReused = "sequence_reused"
+    /// A device that took a new identity (its file went back, or its clock ran ahead).
+    public static let recovered = "device_recovered"
 }
 
 /// One line of the depot's audit log: refused writes, enrolments, revocations.

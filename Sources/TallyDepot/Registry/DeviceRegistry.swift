@@ -18,7 +18,7 @@ public final class DeviceRegistry: Sendable {
                 CREATE TABLE devices(name TEXT PRIMARY KEY NOT NULL, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
                                      scope TEXT, secret_hash BLOB NOT NULL, site TEXT UNIQUE,
                                      enrolled_at TEXT NOT NULL, revoked_at TEXT, last_sync_at TEXT, last_skew_ms INTEGER,
-                                     public_key TEXT, cursor TEXT);
+                                     public_key TEXT, cursor TEXT, best_cursor TEXT);
                 CREATE TABLE audit(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, device TEXT NOT NULL,
                                    action TEXT NOT NULL, detail TEXT NOT NULL);
                 """)
@@ -41,6 +41,8 @@ public final class DeviceRegistry: Sendable {
             if !columns.isEmpty && !columns.contains("public_key") { try db.execute(sql: "ALTER TABLE devices ADD COLUMN public_key TEXT") }
             // And before compaction, the cursor each device last pulled with.
             if !columns.isEmpty && !columns.contains("cursor") { try db.execute(sql: "ALTER TABLE devices ADD COLUMN cursor TEXT") }
+            // And before stale writes were judged by the highest cursor a device showed.
+            if !columns.isEmpty && !columns.contains("best_cursor") { try db.execute(sql: "ALTER TABLE devices ADD COLUMN best_cursor TEXT") }
         }
     }
 
@@ -159,6 +161,29 @@ public final class DeviceRegistry: Sendable {
         try? queue.write { db in
             try db.execute(sql: "UPDATE devices SET last_sync_at = ?, last_skew_ms = coalesce(?, last_skew_ms), cursor = coalesce(?, cursor) WHERE name = ?",
                            arguments: [now, skewMs, json, device])
+            guard let cursor else { return }
+            // The highest cursor shown, site by site: never lowered by a late or replayed request.
+            let shown = try String.fetchOne(db, sql: "SELECT best_cursor FROM devices WHERE name = ?", arguments: [device])
+                .flatMap { try? JSONDecoder().decode(VersionVector.self, from: Data($0.utf8)) }
+            let best = shown.map { $0.merged(with: cursor) } ?? cursor
+            try db.execute(sql: "UPDATE devices SET best_cursor = ? WHERE name = ?",
+                           arguments: [String(decoding: try JSONEncoder().encode(best), as: UTF8.self), device])
+        }
+    }
+
+    /// The highest cursor a device has shown in any request, site by site (nil: none yet). What
+    /// it has applied is at least this, however late a request of its arrives.
+    public func highestCursor(of device: String) throws -> VersionVector? {
+        try queue.read { db in
+            try String.fetchOne(db, sql: "SELECT best_cursor FROM devices WHERE name = ?", arguments: [device])
+        }.flatMap { try? JSONDecoder().decode(VersionVector.self, from: Data($0.utf8)) }
+    }
+
+    /// Forgets the cursors a device showed: it took a new identity from a snapshot, whose
+    /// cursor is recorded next.
+    public func resetCursors(of device: String) {
+        try? queue.write { db in
+            try db.execute(sql: "UPDATE devices SET cursor = NULL, best_cursor = NULL WHERE name = ?", arguments: [device])
         }
     }
 

@@ -6,8 +6,8 @@ import TallyRoutes
 
 /// A depot's data folder in one file, taken while the depot serves (SQLite's online backup of
 /// each database, so every file is a consistent snapshot), and put back with every byte
-/// checked. After a restore to an older backup, devices notice the depot acknowledges less
-/// than they pushed and push it again: nothing they recorded is lost.
+/// checked. A restored depot takes a new epoch and site (`restore`); at their next sync devices
+/// see it, push what it lacks and offer their blobs again: nothing they recorded is lost.
 ///
 /// Format: the line `TALLY-BACKUP 1`, a line of JSON (`BackupManifest`), then each file's
 /// bytes in the manifest's order.
@@ -125,6 +125,12 @@ public enum DepotBackup {
         for e in manifest.files {
             try fm.moveItem(atPath: (scratch as NSString).appendingPathComponent(e.name), toPath: (folder.path as NSString).appendingPathComponent(e.name))
         }
+        // The restored depot is not the one devices last spoke to: a new epoch tells them so
+        // (they offer every blob again), and a new site keeps its own next writes from reusing
+        // numbers devices already hold from the depot it replaces.
+        let site = try Replica.assignNewSite(at: folder.replicaPath, settings: [DepotService.epochSetting: DepotService.newEpoch()])
+        try folder.registry(clock: clock).audit(device: "depot", action: "restored",
+                                               detail: "restored from the backup taken \(manifest.created); the depot now writes as \(site.hex)")
         return manifest
     }
 

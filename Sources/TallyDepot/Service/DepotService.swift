@@ -56,6 +56,8 @@ public final class DepotService: Sendable {
             return try json(["status": "ok"], r)
         case ("GET", "/version"):
             return try json(VersionInfo(tally: version, schemaVersion: replica.schema.version), r)
+        case ("GET", "/v1/hello"):
+            return try hello(r)
         case ("POST", "/v1/join"):
             return try join(r)
         case ("POST", "/v1/push"):
@@ -112,7 +114,12 @@ public final class DepotService: Sendable {
         let old = device.site.flatMap(SiteID.init(hex:))
         let oldIsEmpty = try old.map { try replica.contiguousSeq(of: $0) == 0 } ?? true
         if let k = req.publicKey, Hex.bytes(k)?.count != 32 { throw WireError.badRequest("publicKey must be 64 hex digits (an Ed25519 public key)") }
-        try registry.bind(device: device.name, site: site.hex, allowRebind: oldIsEmpty, publicKey: req.publicKey)
+        let recovering = try recoveryRebind(device, old: old, to: site, req)
+        try registry.bind(device: device.name, site: site.hex, allowRebind: oldIsEmpty || recovering, publicKey: req.publicKey)
+        if recovering, let old {
+            registry.audit(device: device.name, action: AuditAction.recovered,
+                           detail: "new identity \(site.hex) after \(req.reason ?? "recovery"); the depot holds \(try replica.contiguousSeq(of: old)) changes of its old identity \(old.hex)")
+        }
         logger.notice("device joined", metadata: ["device": "\(device.name)", "site": "\(site.hex)"])
         return try json(JoinResponse(device: device.name, role: device.role.rawValue, route: device.scope, schema: replica.schema), r)
     }
@@ -160,6 +167,16 @@ public final class DepotService: Sendable {
             logger.warning("write outside scope refused", metadata: ["device": "\(device.name)", "table": "\(c.table)", "key": "\(c.key)"])
             throw WireError.outOfScope("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
         }
+        // A change numbered like one already held but with other content: the device's file went
+        // back to an older copy and wrote on. Never a duplicate: refused whole, so the device
+        // takes a new identity and sends it again (`SyncClient.recover`).
+        if let c = try replica.firstReused(in: req.changes) {
+            registry.audit(device: device.name, action: AuditAction.sequenceReused,
+                           detail: "\(c.table) \(c.key) numbered \(c.seq), a number the depot holds with other content")
+            logger.warning("a device reused a sequence number", metadata: ["device": "\(device.name)", "seq": "\(c.seq)"])
+            throw WireError.sequenceReused("this device numbered change \(c.seq) like one the depot already holds with other content "
+                + "(its file went back to an older copy); nothing from this push was stored: `tally sync` sets the device up again and sends it")
+        }
         let hold = try staleWrites(of: device, site: site, cursor: req.cursor)
         let report: ApplyReport
         do {
@@ -192,10 +209,15 @@ public final class DepotService: Sendable {
     /// corrections, so a person decides (`tally depot quarantine`).
     /// `cursor` is what the device says it has applied; a device too old to say is judged by
     /// the cursor of its last pull.
+    ///
+    /// The cursor judged is the highest the device ever showed (this request's and every
+    /// earlier one's, `DeviceRegistry.highestCursor`): a request delayed on the way, or
+    /// replayed, carries an old cursor, but the device that sent it has since applied more.
     func staleWrites(of device: DeviceRecord, site: SiteID, cursor: VersionVector?) throws -> ((Change) -> String?)? {
-        guard let horizon = try DepotCompaction.horizon(of: replica),
-              DepotCompaction.gap(in: try cursor ?? registry.cursor(of: device.name) ?? VersionVector(), below: horizon, own: site) != nil
-        else { return nil }
+        guard let horizon = try DepotCompaction.horizon(of: replica) else { return nil }
+        let shown = try registry.highestCursor(of: device.name)
+        let best = [cursor, shown].compactMap { $0 }.reduce(nil as VersionVector?) { $0?.merged(with: $1) ?? $1 }
+        guard DepotCompaction.gap(in: best ?? VersionVector(), below: horizon, own: site) != nil else { return nil }
         let schema = replica.schema
         let reason = "written on \(device.name)'s copy older than the depot's compacted history (its last sync before: \(device.lastSyncAt ?? "never"))"
         return { c in

@@ -9,12 +9,17 @@ extension Replica {
     ///
     /// How a device re-baselines after the depot compacted the history it had not seen: the
     /// snapshot brings the state, this brings the rest. The previous file is only read.
-    public func carryLocalState(from oldPath: String, exceptSettings except: Set<String>) throws(ReplicaError) {
+    ///
+    /// `otherSite`: the snapshot is of a new identity of the device (`SyncClient.recover`), not
+    /// of the old file's site. `clock`: false leaves the old file's clock behind (it ran far
+    /// ahead of the real time).
+    public func carryLocalState(from oldPath: String, exceptSettings except: Set<String>, otherSite: Bool = false,
+                                clock: Bool = true) throws(ReplicaError) {
         try withWrite { db, engine in
             try db.execute(sql: "ATTACH DATABASE ? AS old", arguments: [oldPath])
             defer { try? db.execute(sql: "DETACH DATABASE old") }
             let site = try String.fetchOne(db, sql: "SELECT value FROM old.tally_meta WHERE name = 'site'")
-            guard site == engine.localSite.hex else {
+            guard otherSite || site == engine.localSite.hex else {
                 throw ReplicaError.notAReplica(path: oldPath, reason: "it belongs to another site than the new copy")
             }
             let skipped = except.map { "x." + $0 }
@@ -26,7 +31,7 @@ extension Replica {
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS main.tally_deferred(change BLOB NOT NULL, partial INTEGER NOT NULL)")
                 try db.execute(sql: "INSERT INTO main.tally_deferred SELECT * FROM old.tally_deferred")
             }
-            if let last = try Int64.fetchOne(db, sql: "SELECT value FROM old.tally_meta WHERE name = 'hlc'") {
+            if clock, let last = try Int64.fetchOne(db, sql: "SELECT value FROM old.tally_meta WHERE name = 'hlc'") {
                 engine.clock.absorb(HLC(rawValue: UInt64(bitPattern: last)))
                 try engine.saveClock()
             }

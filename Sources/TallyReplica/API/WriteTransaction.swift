@@ -212,6 +212,7 @@ extension Replica {
     @discardableResult
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws(ReplicaError) -> T {
         try withWrite { db, engine in
+            try engine.checkCeiling(db)
             let tx = WriteTransaction(engine: engine, db: db)
             let result = try body(tx)
             try tx.finish()

@@ -85,6 +85,15 @@ struct SyncCommand: AsyncParsableCommand {
                 Console.out("held for review at the depot: \(summary.held) of this device's changes made on the old copy "
                     + "(entries are not held: they count); they show here once the depot staff release them")
             }
+            if let r = summary.recovered {
+                Console.out("\(r.reason.explanation): set up again from the depot under a new identity; "
+                    + "\(r.replayed) of its changes the depot lacked were recorded again and sent; the previous file is kept as \(r.previous)")
+            }
+            if summary.depotRestored == true {
+                Console.out("the depot had been restored from an older backup: what it lacked of this device was sent again")
+            }
+            Console.out(summary.depotHoldsAll ? "the depot holds every change and image of this device"
+                : "the depot does not hold yet: \(summary.pending) changes of this device; run `tally sync` again")
         } catch let e as SyncError {
             Console.err("tally: \(e.description)")
             switch e {

@@ -11,13 +11,23 @@ public struct DeviceInfo: Sendable, Equatable {
     public var lastSyncAt: String?
     /// Clock skew at the last sync, ms (+: the device was ahead).
     public var lastSkewMs: Int64?
+    /// Each time the device took a new identity (`device_recovered` in the depot's audit log):
+    /// when (ISO, with offset) and what the depot recorded.
+    public var recoveries: [(at: String, detail: String)]
 
-    public init(name: String, role: String, scope: String?, lastSyncAt: String?, lastSkewMs: Int64?) {
+    public init(name: String, role: String, scope: String?, lastSyncAt: String?, lastSkewMs: Int64?,
+                recoveries: [(at: String, detail: String)] = []) {
         self.name = name
         self.role = role
         self.scope = scope
         self.lastSyncAt = lastSyncAt
         self.lastSkewMs = lastSkewMs
+        self.recoveries = recoveries
+    }
+
+    public static func == (a: DeviceInfo, b: DeviceInfo) -> Bool {
+        (a.name, a.role, a.scope, a.lastSyncAt, a.lastSkewMs) == (b.name, b.role, b.scope, b.lastSyncAt, b.lastSkewMs)
+            && a.recoveries.map(\.at) == b.recoveries.map(\.at) && a.recoveries.map(\.detail) == b.recoveries.map(\.detail)
     }
 }
 
@@ -262,6 +272,8 @@ public struct Reconciler: Sendable {
         if let skew = van.lastSkewMs, abs(skew) > skewLimitMs {
             x.append(.init(.clockSkew, "\(van.name)'s clock was \(abs(skew) / 1000) s \(skew > 0 ? "ahead of" : "behind") the depot's at its last sync; entry times may be off"))
         }
+        x += ClockCheck.suspects(active, date: date)
+        x += ClockCheck.recoveries(of: van, on: date)
 
         // Approval and what arrived after it.
         var status: Settlement.Status

@@ -93,6 +93,12 @@ public enum ExceptionKind: String, Sendable, Codable, CaseIterable {
     case clockSkew = "clock_skew"
     /// Entries of the device's signed chain are missing at the depot (held until they arrive).
     case chainGap = "chain_gap"
+    /// An entry stamped far from its business day: the device's clock was wrong when it was
+    /// recorded (years ahead or behind), so its time says nothing.
+    case clockSuspect = "clock_suspect"
+    /// The device took a new identity that day (its file went back to an older copy, or its
+    /// clock had run ahead): what it recorded after was sent again under the new identity.
+    case deviceRecovered = "device_recovered"
 }
 
 /// An accountant's approval of a device's day.

@@ -66,13 +66,13 @@ import TallyRoutes
         let copy = scratch.path("van-a-copy.sqlite")
         try sqlite(van.path, ".backup \(copy)")
 
-        let depositA = try writeEvents(van, count: 1, prefix: "EV-deposit-A")
+        let depositA = try deposit(van, "EV-deposit-A", 100_000)
         #expect(try await van.sync(scratch).status == 0)
         // The handheld is restored from its own backup, and the driver records another deposit.
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: van.path + suffix) }
         try FileManager.default.removeItem(atPath: van.path)
         try FileManager.default.copyItem(atPath: copy, toPath: van.path)
-        let depositB = try writeEvents(van, count: 1, prefix: "EV-deposit-B")
+        let depositB = try deposit(van, "EV-deposit-B", 200_000)
 
         let sync = try await van.sync(scratch)
         #expect(sync.status == 0, "\(sync)")
@@ -87,8 +87,13 @@ import TallyRoutes
         // The chain at the depot is one line: deposit B was sealed after deposit A.
         let verify = try await Tool.run(["audit", "verify", "--data", depot.data], in: scratch)
         #expect(verify.status == 0, "\(verify)")
+        #expect(verify.stdout.contains("SET UP AGAIN") && verify.stdout.contains("NUMBER REUSED"), "explained: \(verify.stdout)")
         let audit = try await Tool.run(["depot", "audit", "--data", depot.data], in: scratch)
         #expect(audit.stdout.contains("sequence_reused") && audit.stdout.contains("device_recovered"), "\(audit.stdout)")
+        // Both deposits are in the day's books, and the day says what happened.
+        let books = try await settlement(of: "van-a", depot, scratch)
+        #expect(books.cash["deposited"] as? String == "3000.00", "\(books.cash)")
+        #expect(books.kinds.contains("device_recovered"), "\(books.kinds)")
 
         // The van carries on under its new identity.
         let later = try writeEvents(van, count: 2, prefix: "EV-later")
@@ -143,7 +148,8 @@ import TallyRoutes
         #expect(try van.withReplica { try $0.row("events", key: "EV-2030") } == nil, "nothing recorded")
 
         let soon = IsoTime.format(UInt64(Date().timeIntervalSince1970 * 1000) + 3 * 86_400_000, offsetMinutes: 480)
-        #expect(try await write("EV-ahead", soon).status == 0)
+        #expect(try await Tool.run(["replica", "write", van.path, "events", "EV-ahead", "route=R07", "kind=deposit", "device=van-a",
+                                    "amount=5000", "ref=BANK-1", "day=\(Self.today)", "at=\(soon)"], in: scratch, env: ["TALLY_NOW": soon]).status == 0)
         let stillWrong = try await Tool.run(["sync", "--replica", van.path], in: scratch, env: ["TALLY_NOW": soon])
         #expect(stillWrong.status == 1 && stillWrong.stderr.contains("days ahead of the depot's"), "\(stillWrong)")
 
@@ -156,6 +162,35 @@ import TallyRoutes
         _ = try writeEvents(van, count: 1, prefix: "EV-today")
         #expect(try await van.sync(scratch).status == 0)
         #expect(try await Tool.run(["audit", "verify", "--data", depot.data], in: scratch).status == 0)
+        // The entry counts; its time is flagged, and the day says the van was set up again.
+        let books = try await settlement(of: "van-a", depot, scratch)
+        #expect(books.cash["deposited"] as? String == "50.00", "\(books.cash)")
+        #expect(books.kinds.contains("clock_suspect") && books.kinds.contains("device_recovered"), "\(books.kinds)")
         await depot.stop()
+    }
+
+    /// Today's business date, Beijing time.
+    static var today: String { String(IsoTime.format(UInt64(Date().timeIntervalSince1970 * 1000)).prefix(10)) }
+
+    /// A signed deposit entry of today on the device; returns its key (as a one-element list).
+    func deposit(_ device: DeviceFile, _ key: String, _ fen: Int64) throws -> [String] {
+        let signer = try device.withReplica { try DeviceKey.stored(in: $0) }
+        try device.write { tx in
+            try EventChain.insert(tx, id: key, ["route": .text(device.route), "kind": .text("deposit"), "amount": .integer(fen),
+                                                "ref": .text("BANK-\(key)"), "device": .text(device.name), "day": .text(Self.today),
+                                                "at": .text(IsoTime.format(UInt64(Date().timeIntervalSince1970 * 1000)))], key: signer)
+        }
+        return [key]
+    }
+
+    /// A device's settlement of today through `tally reconcile --format json`: its cash figures
+    /// and the kinds of its exceptions.
+    func settlement(of device: String, _ depot: DepotProcess, _ scratch: Scratch) async throws -> (cash: [String: Any], kinds: [String]) {
+        let r = try await Tool.run(["reconcile", "--data", depot.data, "--date", Self.today, "--format", "json"], in: scratch)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r)")
+        let all = json["settlements"] as? [[String: Any]] ?? []
+        let mine = try #require(all.first { $0["device"] as? String == device }, "\(r.stdout)")
+        let kinds = (mine["exceptions"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        return (mine["cash"] as? [String: Any] ?? [:], kinds)
     }
 }

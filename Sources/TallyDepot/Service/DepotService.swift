@@ -117,8 +117,10 @@ public final class DepotService: Sendable {
         let recovering = try recoveryRebind(device, old: old, to: site, req)
         try registry.bind(device: device.name, site: site.hex, allowRebind: oldIsEmpty || recovering, publicKey: req.publicKey)
         if recovering, let old {
+            let why = req.reason == "clock_ahead" ? "its entries were stamped with a clock far ahead" : "its file had gone back to an older copy"
             registry.audit(device: device.name, action: AuditAction.recovered,
-                           detail: "new identity \(site.hex) after \(req.reason ?? "recovery"); the depot holds \(try replica.contiguousSeq(of: old)) changes of its old identity \(old.hex)")
+                           detail: "\(why); it writes as \(site.hex.prefix(8))… from now on, and the depot keeps the "
+                               + "\(try replica.contiguousSeq(of: old)) changes of its old identity \(old.hex.prefix(8))…")
         }
         logger.notice("device joined", metadata: ["device": "\(device.name)", "site": "\(site.hex)"])
         return try json(JoinResponse(device: device.name, role: device.role.rawValue, route: device.scope, schema: replica.schema), r)

@@ -25,6 +25,9 @@ struct AuditVerify: TallyCommand {
         var audit: ChainAudit
         /// Pushes refused for an altered entry, and alterations devices reported of themselves.
         var refused: [AuditEntry]
+        /// Devices that took a new identity (a file gone back, a clock run ahead), and pushes
+        /// refused for reusing a number: explained, not wrong.
+        var recovered: [AuditEntry]
         var ok: Bool
     }
 
@@ -36,7 +39,8 @@ struct AuditVerify: TallyCommand {
         let replica = try folder.replica(schema: RouteSchema.current, options: .cli())
         let audit = try ChainAudit.run(replica, keys: keys, device: device)
         let refused = try registry.auditLog(actions: [AuditAction.refusedSignature, AuditAction.tamperReported], device: device)
-        let result = Result(audit: audit, refused: refused, ok: audit.ok && refused.isEmpty)
+        let recovered = try registry.auditLog(actions: [AuditAction.sequenceReused, AuditAction.recovered], device: device)
+        let result = Result(audit: audit, refused: refused, recovered: recovered, ok: audit.ok && refused.isEmpty)
         if json {
             try Console.json(result)
         } else {
@@ -45,6 +49,9 @@ struct AuditVerify: TallyCommand {
             Console.out(audit.devices.isEmpty ? "no entries at the depot yet" : t.render())
             for f in audit.findings { Console.out("\(f.problem.rawValue.uppercased())  \(f.device)  \(f.detail)") }
             for e in refused { Console.out("\(e.action == AuditAction.tamperReported ? "ALTERED ON DEVICE" : "REFUSED AT PUSH")  \(e.device)  \(e.at)  \(e.detail)") }
+            for e in recovered {
+                Console.out("\(e.action == AuditAction.recovered ? "SET UP AGAIN" : "NUMBER REUSED")  \(e.device)  \(e.at)  \(e.detail)")
+            }
             Console.out(result.ok ? "every entry verified: signed by its device, in an unbroken chain" : "NOT verified: see above")
         }
         if !result.ok { throw ExitCode(1) }

@@ -87,7 +87,8 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if let r = summary.recovered {
                 Console.out("\(r.reason.explanation): set up again from the depot under a new identity; "
-                    + "\(r.replayed) of its changes the depot lacked were recorded again and sent; the previous file is kept as \(r.previous)")
+                    + (r.replayed == 1 ? "1 change the depot lacked was" : "\(r.replayed) changes the depot lacked were")
+                    + " recorded again and sent; the previous file is kept as \(r.previous)")
             }
             if summary.depotRestored == true {
                 Console.out("the depot had been restored from an older backup: what it lacked of this device was sent again")

@@ -45,4 +45,10 @@ extension WireError {
     public static func internalError(_ m: String) -> WireError { WireError(500, "internal", m) }
     /// Too many requests at once: sent with `Retry-After` (seconds); nothing was done.
     public static func busy(_ m: String) -> WireError { WireError(503, "busy", m) }
+    /// The depot's own disk or database failed (full, read-only, failing): nothing of the
+    /// request was kept, and it is not the device's fault. Sent with `Retry-After`; the device
+    /// keeps its changes and syncs later.
+    public static func storage(_ m: String) -> WireError { WireError(503, storageCode, m) }
+    /// The code of `storage`, which a device answers by keeping its changes for later.
+    public static let storageCode = "storage"
 }

@@ -133,7 +133,9 @@ struct DepotClient: Sendable {
         meter.received += bytes.count
         if status == 503, let after = retryAfter.flatMap(Double.init) {
             let e = WireCodec.decodeError(Self.inflateIfNeeded(bytes), status: 503)
-            return .busy(retryAfter: after, message: e?.message ?? "HTTP 503")
+            // A depot whose disk failed also asks to come back later, but not within this
+            // sync: its staff must act first.
+            if e?.code != WireError.storageCode { return .busy(retryAfter: after, message: e?.message ?? "HTTP 503") }
         }
         guard (200..<300).contains(status) else {
             let bytes = Self.inflateIfNeeded(bytes)
@@ -144,7 +146,10 @@ struct DepotClient: Sendable {
                 throw .protocolViolation("HTTP \(status) without an error body")
             }
             if status == 401 { throw .credentialRefused(e) }
-            if e.code == "storage" || status >= 500 {
+            if e.code == WireError.storageCode {
+                throw .depotCannotStore(url: base.absoluteString, pending: pending(), reason: e.message)
+            }
+            if status >= 500 {
                 throw .unreachable(url: base.absoluteString, pending: pending(), reason: e.message)
             }
             throw .refused(e)

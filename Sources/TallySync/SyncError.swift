@@ -6,6 +6,10 @@ import TallyReplica
 public enum SyncError: Error, Sendable, CustomStringConvertible {
     /// The depot could not be reached; `pending` own changes stay on the device.
     case unreachable(url: String, pending: Int, reason: String)
+    /// The depot cannot store anything right now (its disk is full or failing): nothing of
+    /// the request was kept there, and it is no fault of the device. `pending` own changes stay
+    /// on the device for a later sync.
+    case depotCannotStore(url: String, pending: Int, reason: String)
     /// The depot refused the credential (unknown or revoked).
     case credentialRefused(WireError)
     /// The depot refused the request for another reason (scope, version, bad data).
@@ -41,6 +45,10 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
             pending == 0
                 ? "depot unreachable at \(url); nothing is waiting on this device; try again when the depot can be reached"
                 : "depot unreachable at \(url); \(pending) change\(pending == 1 ? " is" : "s are") kept on this device and will sync later"
+        case .depotCannotStore(let url, let pending, let reason):
+            "the depot at \(url) cannot store anything right now, so "
+                + (pending == 0 ? "nothing was sent" : "\(pending) change\(pending == 1 ? " is" : "s are") kept on this device")
+                + " and will sync later; tell the depot staff if it lasts (the depot said: \(reason))"
         case .credentialRefused(let e): e.message
         case .refused(let e): "the depot refused: \(e.message)"
         case .notJoined(let path): "\(path) is not joined to a depot; run `tally join URL --credential TOKEN --replica \(path)` first"

@@ -120,11 +120,11 @@ final class DepotProcess: @unchecked Sendable {  // safe: used by one test at a 
     var url: String { "\(scheme)://127.0.0.1:\(port)" }
     var replicaPath: String { data + "/depot.sqlite" }
 
-    /// `tally depot init` in a fresh folder.
-    init(_ scratch: Scratch) async throws {
+    /// `tally depot init` in a fresh folder (`data`, by default `depot` in the scratch folder).
+    init(_ scratch: Scratch, data: String? = nil) async throws {
         self.scratch = scratch
-        data = scratch.path("depot")
-        let r = try await Tool.run(["depot", "init", "--data", data], in: scratch)
+        self.data = data ?? scratch.path("depot")
+        let r = try await Tool.run(["depot", "init", "--data", self.data], in: scratch)
         guard r.status == 0 else { throw TestFailure("depot init failed: \(r)") }
     }
 

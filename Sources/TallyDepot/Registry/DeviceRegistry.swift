@@ -116,7 +116,7 @@ public final class DeviceRegistry: Sendable {
                 try GRDB.Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [cred.id]).map { (Self.record($0), Array($0["secret_hash"] as Data)) }
             }
         } catch {
-            throw .internalError("the depot could not read its device list: \(error)")
+            throw StorageFailure.wire(error, "the depot could not read its device list")
         }
         guard let (device, hash) = found, Credential.constantTimeEqual(hash, Credential.hash(cred.secret)) else { throw .badCredential }
         guard !device.isRevoked else { throw .revoked }
@@ -149,7 +149,7 @@ public final class DeviceRegistry: Sendable {
         } catch let e as WireError {
             throw e
         } catch {
-            throw .internalError("the depot could not record the join: \(error)")
+            throw StorageFailure.wire(error, "the depot could not record the join")
         }
     }
 

@@ -110,7 +110,7 @@ public struct DepotServer: Sendable {
         do {
             try DepotMetrics.refresh(replica: service.replica, registry: service.registry, now: Date())
         } catch {
-            return response(DepotService.error(.internalError("cannot read the depot's state for metrics: \(error)")))
+            return response(DepotService.error(StorageFailure.wire(error, "cannot read the depot's state for metrics")))
         }
         var fields = HTTPFields()
         fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

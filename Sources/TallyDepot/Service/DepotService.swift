@@ -38,8 +38,9 @@ public final class DepotService: Sendable {
             errorCode = e.code
             response = Self.error(e)
         } catch {
+            // A failure of the depot's own disk is `503 storage`, whichever endpoint met it.
             logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
-            let e = WireError.internalError("the depot failed: \(error); try again, and tell the depot staff if it persists")
+            let e = StorageFailure.wire(error, "the depot failed")
             errorCode = e.code
             response = Self.error(e)
         }
@@ -76,9 +77,7 @@ public final class DepotService: Sendable {
             // Many blobs, one request and one transaction (`BlobBatch`).
             let device = try registry.authenticate(r.bearer)
             let blobs = try BlobBatch.decode(r.body)
-            do { try replica.putBlobs(blobs) } catch {
-                throw WireError.badRequest("\(error)")
-            }
+            do { try replica.putBlobs(blobs) } catch { throw Self.blobRefusal(error) }
             logger.debug("blobs stored", metadata: ["device": "\(device.name)", "count": "\(blobs.count)"])
             return try json(["stored": blobs.count], r)
         case ("PUT", _) where path.hasPrefix("/v1/blobs/"):
@@ -86,9 +85,7 @@ public final class DepotService: Sendable {
             let hash = String(path.dropFirst("/v1/blobs/".count)).lowercased()
             guard BlobHash.bytes(hash) != nil else { throw WireError.badRequest("'\(hash)' is not a SHA-256 blob name (64 hex digits)") }
             guard r.body.count <= WireLimits.maxBlob else { throw WireError.tooLarge("blobs are at most \(WireLimits.maxBlob) bytes") }
-            do { try replica.putBlob(r.body, expecting: hash) } catch {
-                throw WireError.badRequest("\(error)")
-            }
+            do { try replica.putBlob(r.body, expecting: hash) } catch { throw Self.blobRefusal(error) }
             logger.debug("blob stored", metadata: ["device": "\(device.name)", "hash": "\(hash.prefix(12))"])
             return try json(["stored": hash], r)
         case ("GET", _) where path.hasPrefix("/v1/blobs/"):
@@ -341,16 +338,25 @@ public final class DepotService: Sendable {
     }
 
     static func error(_ e: WireError) -> DepotResponse {
-        DepotResponse(status: e.status, headers: ["content-type": "application/json"], body: WireCodec.errorBody(e))
+        var headers = ["content-type": "application/json"]
+        if e.code == WireError.storageCode { headers["retry-after"] = String(StorageFailure.retryAfter) }
+        return DepotResponse(status: e.status, headers: headers, body: WireCodec.errorBody(e))
+    }
+
+    /// Why blobs were not stored: damaged on the way is the device's to send again (400), a
+    /// failing disk is the depot's (`503 storage`).
+    static func blobRefusal(_ error: ReplicaError) -> WireError {
+        if case .invalidChange(let why) = error { return .badRequest(why) }
+        return StorageFailure.wire(error, "the depot could not store the blobs")
     }
 
     static func wire(_ error: any Error) -> WireError {
-        guard let e = error as? ReplicaError else { return .internalError("\(error)") }
+        guard let e = error as? ReplicaError else { return StorageFailure.wire(error, "the depot could not apply the changes") }
         switch e {
         case .clockDrift(let d): return .clockDrift(d.description)
         case .schemaMismatch(let s), .invalidChange(let s): return .invalidChange("\(s); nothing from this push was stored")
         case .refused(let s): return .invalidChange(s)
-        case .storage(let s): return WireError(503, "storage", "the depot could not store the changes (\(s)); try again later")
+        case .storage(let s): return StorageFailure.wire(reason: s)
         default: return .internalError(e.description)
         }
     }

@@ -53,7 +53,7 @@ func settling(_ body: () async throws -> Void) async throws {
     } catch let e as SyncError {
         Console.err("tally: \(e.description)")
         switch e {
-        case .unreachable: throw ExitCode(75)
+        case .unreachable, .depotCannotStore: throw ExitCode(75)
         case .credentialRefused: throw ExitCode(77)
         default: throw ExitCode(1)
         }

@@ -98,7 +98,7 @@ struct SyncCommand: AsyncParsableCommand {
         } catch let e as SyncError {
             Console.err("tally: \(e.description)")
             switch e {
-            case .unreachable: throw ExitCode(75)
+            case .unreachable, .depotCannotStore: throw ExitCode(75)
             case .credentialRefused: throw ExitCode(77)
             case .local(.storage): throw ExitCode(3)
             default: throw ExitCode(1)

@@ -38,6 +38,10 @@ extension WireError {
     /// device's file went back to an older copy. The device takes a new identity.
     public static func sequenceReused(_ m: String) -> WireError { WireError(409, sequenceReusedCode, m) }
     public static let sequenceReusedCode = "sequence_reused"
+    /// A request that did not arrive whole in time (too slow a body, or past the deadline):
+    /// dropped, nothing was done.
+    /// A device treats it as unreachable: its changes wait for the next sync.
+    public static func requestTimeout(_ m: String) -> WireError { WireError(408, "request_timeout", m) }
     public static func tooLarge(_ m: String) -> WireError { WireError(413, "too_large", m) }
     public static func invalidChange(_ m: String) -> WireError { WireError(422, "invalid_change", m) }
     public static func clockDrift(_ m: String) -> WireError { WireError(422, "clock_drift", m) }

@@ -149,7 +149,8 @@ struct DepotClient: Sendable {
             if e.code == WireError.storageCode {
                 throw .depotCannotStore(url: base.absoluteString, pending: pending(), reason: e.message)
             }
-            if status >= 500 {
+            // 408: the line was too slow for the depot to wait on; nothing was done.
+            if status >= 500 || status == 408 {
                 throw .unreachable(url: base.absoluteString, pending: pending(), reason: e.message)
             }
             throw .refused(e)

@@ -15,7 +15,7 @@ import Testing
         _ = try writeEvents(van, count: 3, prefix: "EV")
 
         // Headers and one byte of a 1,000-byte body, then nothing: the depot's only place is held.
-        let holder = try SlotHolder(port: depot.port)
+        let holder = try SlotHolder(port: depot.port, credential: van.credential)
         defer { holder.release() }
         try await Task.sleep(for: .milliseconds(2_500))
         // By now the depot has closed the connection: reading gives end of file.

@@ -54,7 +54,7 @@ struct LoadTests {
         }
         // The depot's one place is taken by a push whose body has not arrived yet, so every
         // sync's first request is answered 503 busy until it is released.
-        let holder = try SlotHolder(port: depot.port)
+        let holder = try SlotHolder(port: depot.port, credential: first.credential)
         try await Task.sleep(for: .milliseconds(300))
         let runs = try vans.map { try $0.syncStarting(scratch) }
         try await Task.sleep(for: .seconds(2))
@@ -156,7 +156,8 @@ extension LoadTests {
 final class SlotHolder: @unchecked Sendable {  // safe: used by one test
     let fd: Int32
 
-    init(port: Int) throws {
+    /// `credential`: the depot answers a request without one before it takes a place.
+    init(port: Int, credential: String) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
         var addr = sockaddr_in()
@@ -167,7 +168,8 @@ final class SlotHolder: @unchecked Sendable {  // safe: used by one test
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else { close(fd); throw TestFailure("connect: errno \(errno)") }
-        let head = Array("POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{".utf8)
+        let head = Array(("POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(credential)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{").utf8)
         guard head.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == head.count else {
             close(fd)
             throw TestFailure("send: errno \(errno)")

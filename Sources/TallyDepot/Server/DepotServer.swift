@@ -26,6 +26,9 @@ public struct DepotServer: Sendable {
     /// Seconds a connection may send nothing (between requests, or in the middle of one) before
     /// the depot closes it: a client that stalls mid-body cannot hold a sync slot for long.
     public let idleTimeout: Int
+    /// How slowly and how long a request may arrive, and how many connections one address may
+    /// hold (`RequestGuard`).
+    public let limits: RequestLimits
     /// HTTPS with this certificate and key; nil serves plain HTTP (loopback, or a private line
     /// the operator allowed).
     public let tls: DepotTLS?
@@ -41,7 +44,7 @@ public struct DepotServer: Sendable {
 
     public init(service: DepotService, host: String = "127.0.0.1", port: Int = 8080,
                 maxInFlight: Int = DepotServer.defaultMaxInFlight, maxWorking: Int = DepotServer.defaultMaxWorking,
-                idleTimeout: Int = DepotServer.defaultIdleTimeout,
+                idleTimeout: Int = DepotServer.defaultIdleTimeout, limits: RequestLimits = RequestLimits(),
                 tls: DepotTLS? = nil, metrics: PrometheusCollectorRegistry? = nil, logger: Logger) {
         self.service = service
         self.tls = tls
@@ -51,6 +54,7 @@ public struct DepotServer: Sendable {
         self.maxInFlight = max(1, maxInFlight)
         self.maxWorking = max(1, maxWorking)
         self.idleTimeout = max(1, idleTimeout)
+        self.limits = limits
         self.logger = logger
     }
 
@@ -66,8 +70,16 @@ public struct DepotServer: Sendable {
             if path == "/metrics", request.method == .get, let metrics {
                 return await Self.offload { Self.metricsPage(service, metrics) }
             }
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
             let gated = path.hasPrefix("/v1/")
             if gated {
+                // Who asks comes first: without a credential the depot knows, a request is
+                // answered before it takes a place or a byte of its body is read.
+                let asking = DepotRequest(method: request.method.rawValue, path: path, headers: headers)
+                if let refusal = await Self.offload({ Self.credentialRefusal(asking, service) }) {
+                    return Self.response(refusal)
+                }
                 guard gate.enter() else {
                     DepotMetrics.shed()
                     let shed = gate.shed()
@@ -81,18 +93,24 @@ public struct DepotServer: Sendable {
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: WireLimits.maxBody)
-            } catch {
+            } catch let dropped as RequestGuard.Dropped {
+                // The guard has answered 408 and closes the connection; the place is freed here.
+                return Self.response(DepotService.error(.requestTimeout("dropped (\(dropped.verdict.rawValue))")))
+            } catch is NIOTooManyBytesError {
                 return Self.response(DepotService.error(.tooLarge("the request is over \(WireLimits.maxBody) bytes; sync in smaller batches")))
+            } catch {
+                return Self.response(DepotService.error(.badRequest("the request's body was cut short (\(error)); send it again")))
             }
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
             let req = DepotRequest(method: request.method.rawValue, path: request.uri.path, headers: headers,
                                    body: Array(buffer: body))
             // Sync requests take a working slot; health, version and the like do not wait.
             let handle = { await Self.offload { service.handle(req) } }
             return Self.response(gated ? await slots.run(handle) : await handle())
         }
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeout))))
+        let limits = self.limits
+        let addresses = AddressCounts()
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [RequestGuard(limits: limits, addresses: addresses)], idleTimeout: .seconds(Int64(idleTimeout))))
         let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try $0.configuration()) } ?? http1
         let app = Application(
             responder: responder,
@@ -103,6 +121,19 @@ public struct DepotServer: Sendable {
             },
             logger: logger)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// The answer to a `/v1/` request whose credential the depot does not take (missing,
+    /// unknown, revoked), counted like any answer; nil when it does.
+    static func credentialRefusal(_ request: DepotRequest, _ service: DepotService) -> DepotResponse? {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let e: WireError
+        do { _ = try service.registry.authenticate(request.bearer); return nil } catch { e = error }
+        if e.status == 401 { DepotMetrics.refused("credential") }
+        let answer = DepotService.error(e)
+        DepotMetrics.answered(DepotMetrics.endpoint(request.method, request.path), status: answer.status, errorCode: e.code,
+                              bytesIn: 0, bytesOut: answer.body.count, nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
+        return answer
     }
 
     /// The Prometheus text page, with the scrape-time gauges read first.

@@ -55,6 +55,18 @@ enum DepotMetrics {
         Counter(label: "tally_requests_shed_total").increment()
     }
 
+    /// A request refused before it took a place or its body was read: `credential` (401
+    /// before anything else), `too_large` (its announced length), or dropped for arriving too
+    /// slowly (`slow_head`, `slow_body`, `deadline`: 408).
+    static func refused(_ reason: String) {
+        Counter(label: "tally_requests_refused_total", dimensions: [("reason", reason)]).increment()
+    }
+
+    /// A connection closed at once: its address already had as many open as allowed.
+    static func connectionRefused() {
+        Counter(label: "tally_connections_refused_total", dimensions: [("reason", "per_address")]).increment()
+    }
+
     /// The gauges read at scrape time: each device's time since its last sync and its clock
     /// skew, and what waits for a person (quarantined entries, changes held for review, open
     /// conflicts).

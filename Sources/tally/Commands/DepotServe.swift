@@ -25,6 +25,12 @@ struct DepotServe: AsyncParsableCommand {
     var maxWorking = DepotServer.defaultMaxWorking
     @Option(help: "Seconds a connection may send nothing, mid-request included, before the depot closes it.")
     var idleTimeout = DepotServer.defaultIdleTimeout
+    @Option(help: "Seconds a request may take to arrive whole (head and body); later, it is dropped with 408.")
+    var requestDeadline = Int(RequestLimits.defaultDeadline)
+    @Option(help: "Bytes a second a request body must average after its first 10 s, or it is dropped with 408; 0: no floor.")
+    var minBodyRate = Int(RequestLimits.defaultMinBodyRate)
+    @Option(help: "Open connections one address may have (loopback excepted); more are closed at once. 0: no limit.")
+    var maxConnectionsPerAddress = RequestLimits.defaultMaxConnectionsPerAddress
     @Option(help: "Serve HTTPS with this certificate (PEM; `tally depot tls` makes one). Needs --tls-key.")
     var tlsCert: String?
     @Option(help: "The private key (PEM) of --tls-cert.")
@@ -34,6 +40,9 @@ struct DepotServe: AsyncParsableCommand {
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
+        guard requestDeadline >= 1, minBodyRate >= 0, maxConnectionsPerAddress >= 0 else {
+            throw ValidationError("--request-deadline is at least 1 s; --min-body-rate and --max-connections-per-address are 0 or more")
+        }
     }
 
     func run() async throws {
@@ -56,6 +65,8 @@ struct DepotServe: AsyncParsableCommand {
             let metrics = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
             let server = DepotServer(service: service, host: host, port: port, maxInFlight: maxInFlight, maxWorking: maxWorking, idleTimeout: idleTimeout,
+                                     limits: RequestLimits(deadline: Double(requestDeadline), minBodyRate: Double(minBodyRate),
+                                                           maxConnectionsPerAddress: maxConnectionsPerAddress),
                                      tls: tls, metrics: metrics, logger: logger)
             let host = self.host
             let scheme = tls == nil ? "http" : "https"

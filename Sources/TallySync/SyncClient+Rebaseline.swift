@@ -87,8 +87,15 @@ extension SyncClient {
             try fresh.checkpoint()
             return try fresh.status().tables.reduce(0) { $0 + $1.live }
         }
-        // The previous file is kept under a second name first, then the new one replaces it in
-        // one rename: stopped at any point, `path` holds a whole replica, old or new.
+        try replaceFile(path, with: partial, keepingAs: previous)
+        logger.notice("set up again from the depot", metadata: ["previous": "\(previous)", "rows": "\(rows)"])
+        return RebaselineSummary(previous: previous, rows: rows)
+    }
+
+    /// Puts the replica at `partial` in place of the one at `path`, which is kept as `previous`:
+    /// kept under its second name first, then replaced in one rename, so that stopped at any
+    /// point `path` holds a whole replica, old or new.
+    static func replaceFile(_ path: String, with partial: String, keepingAs previous: String) throws(SyncError) {
         try local {
             if (try? FileManager.default.linkItem(atPath: path, toPath: previous)) == nil {
                 try FileManager.default.copyItem(atPath: path, toPath: previous)
@@ -99,7 +106,5 @@ extension SyncClient {
             }
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
         }
-        logger.notice("set up again from the depot", metadata: ["previous": "\(previous)", "rows": "\(rows)"])
-        return RebaselineSummary(previous: previous, rows: rows)
     }
 }

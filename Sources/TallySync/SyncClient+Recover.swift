@@ -69,16 +69,7 @@ extension SyncClient {
             try fresh.checkpoint()
             return counts
         }
-        try local {
-            if (try? FileManager.default.linkItem(atPath: path, toPath: previous)) == nil {
-                try FileManager.default.copyItem(atPath: path, toPath: previous)
-            }
-            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            guard rename(partial, path) == 0 else {
-                throw ReplicaError.storage("could not put the new copy in place of \(path) (error \(errno)); the previous file is kept as \(previous)")
-            }
-            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
-        }
+        try replaceFile(path, with: partial, keepingAs: previous)
         logger.notice("took a new identity", metadata: ["reason": "\(reason.rawValue)", "site": "\(site.hex)", "replayed": "\(replayed)",
                                                        "previous": "\(previous)"])
         return RecoverySummary(reason: reason, site: site.hex, replayed: replayed, skipped: skipped, previous: previous)

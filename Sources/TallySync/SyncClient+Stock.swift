@@ -34,6 +34,7 @@ extension SyncClient {
             logger.warning("the depot has lost changes of this device; pushing them again", metadata: ["depot_ack": "\(hello.ack)", "ours": "\(ack)"])
             from = hello.ack
             settings[SyncSettings.ack] = String(from)
+            settings[SyncSettings.blobMark] = "0"  // images uploaded with those changes may be gone too
             summary.depotRestored = true
         }
         if let known, known != hello.epoch {

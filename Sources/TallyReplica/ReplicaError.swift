@@ -15,6 +15,9 @@ public enum ReplicaError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A local write broke a rule (a ledger row written twice with other content, a status moved
     /// backwards, a row updated after deletion...).
     case refused(String)
+    /// A device's local write to what only the depot writes (`Writer.depot`): a column, or
+    /// creating or deleting a row (`part`).
+    case ownedByDepot(table: String, key: String, part: DepotOwnedPart)
     /// A remote clock is too far ahead.
     case clockDrift(ClockDriftError)
     /// A change is malformed (bad sequence number, bad causal length...).
@@ -32,6 +35,12 @@ public enum ReplicaError: Error, Sendable, Equatable, CustomStringConvertible {
         case .incompatibleSchema(let s): s
         case .schemaMismatch(let s): s
         case .refused(let s): s
+        case .ownedByDepot(let table, let key, .row):
+            "\(table) rows come from the depot (the order system decides them): this device cannot create or delete \(table) '\(key)'; "
+                + "nothing was written. Ask the depot to correct the order if it is wrong"
+        case .ownedByDepot(let table, let key, .column(let column)):
+            "\(table).\(column) comes from the depot (the order system decides it): this device cannot change it on \(table) '\(key)'; "
+                + "nothing was written. Ask the depot to correct the order if it is wrong"
         case .clockDrift(let e): e.description
         case .invalidChange(let s): "a change was refused as malformed: \(s); nothing from this batch was applied"
         case .storage(let s): "the replica file could not be written or read: \(s)"

@@ -14,7 +14,8 @@ extension Replica {
     /// new device starts with a million rows in seconds instead of pulling them change by change.
     ///
     /// The file holds the chosen rows with their clocks, the conflict and violation records of
-    /// those rows, and the site table; no change log and no blobs. Returns the version vector the
+    /// those rows, and the site table; no change log and no blobs. It is marked as a device's
+    /// (`ReplicaRole`). Returns the version vector the
     /// snapshot reflects: the receiver pulls changes after it.
     public func exportSnapshot(to path: String, for site: SiteID, rows: (TableSchema) -> SnapshotRows,
                                options: ReplicaOptions) throws(ReplicaError) -> VersionVector {
@@ -52,6 +53,9 @@ extension Replica {
                         }
                     }
                     try db.execute(sql: "UPDATE snap.tally_meta SET value = ? WHERE name = 'hlc'", arguments: [Int64(bitPattern: engine.clock.last.rawValue)])
+                    // A snapshot is made for a device: it may not write what the depot decides.
+                    try db.execute(sql: "INSERT OR REPLACE INTO snap.tally_meta(name, value) VALUES (?, ?)",
+                                   arguments: [ReplicaRole.metaName, ReplicaRole.device.rawValue])
                     vv = engine.versionVector
                     return .commit
                 }

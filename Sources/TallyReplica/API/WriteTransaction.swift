@@ -173,6 +173,7 @@ public final class WriteTransaction {
     /// Records one change to a row of a record table and merges it into `row`, the row as
     /// loaded by the caller in this transaction.
     private func record(_ plan: TablePlan, _ key: String, cl: Int64, _ cols: [(Int, Value)], over row: RowState) throws(ReplicaError) {
+        try checkOwnership(plan, key, cl: cl, cols, stored: row.cl)
         let c = try nextChange(plan, key, cl: cl, cols)
         try log(c, owner: try engine.owner(of: c, loaded: row))
         var report = ApplyReport()
@@ -182,12 +183,23 @@ public final class WriteTransaction {
     /// Records a new ledger row: the same as merging its change, for a key not stored yet.
     /// Returns false, recording nothing, when the key is already stored.
     private func recordLedgerRow(_ plan: TablePlan, _ key: String, _ cols: [(Int, Value)]) throws(ReplicaError) -> Bool {
+        try checkOwnership(plan, key, cl: 1, cols, stored: 0)
         let c = try nextChange(plan, key, cl: 1, cols)
         var content = [Value](repeating: .null, count: plan.schema.columns.count)
         for (i, v) in cols { content[i] = v }
         guard try plan.save(key, RowState(exists: true, values: content, stamps: [c.stamp], cl: 1), onlyIfNew: true) else { return false }
         try log(c, owner: plan.scopeColumn.flatMap { content[$0].text })
         return true
+    }
+
+    /// On a device, refuses a write to what the depot decides (`TableSchema.depotOwnedPart`),
+    /// before anything of it is recorded.
+    private func checkOwnership(_ plan: TablePlan, _ key: String, cl: Int64, _ cols: [(Int, Value)], stored: Int64) throws(ReplicaError) {
+        guard engine.isDevice, plan.hasDepotOwnedParts else { return }
+        let t = plan.schema
+        if let part = t.depotOwnedPart(setting: cols.map { t.columns[$0.0].name }, causalLength: cl, stored: stored) {
+            throw ReplicaError.ownedByDepot(table: t.name, key: key, part: part)
+        }
     }
 
     /// The next local change: a new clock value and the next sequence number of this site.

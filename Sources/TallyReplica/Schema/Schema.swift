@@ -26,13 +26,15 @@ public struct Schema: Sendable, Hashable, Codable {
     }
 
     /// True when `self` keeps every table and column of `older`, in the same places, with the same
-    /// rules: the only change a schema may make.
+    /// merge rules: the only change a schema may make to the data. Who may write a part
+    /// (`Writer`) is not data: a schema may declare it later, and the stored one is then
+    /// upgraded in place.
     public func extends(_ older: Schema) -> Bool {
         guard version >= older.version, tables.count >= older.tables.count else { return false }
         for (new, old) in zip(tables, older.tables) {
             guard new.name == old.name, new.key == old.key, new.kind == old.kind, new.deletable == old.deletable,
                   new.columns.count >= old.columns.count,
-                  Array(new.columns.prefix(old.columns.count)) == old.columns
+                  zip(new.columns, old.columns).allSatisfy({ $0.holdsTheSameData(as: $1) })
             else { return false }
         }
         return true
@@ -72,16 +74,22 @@ public struct ColumnSchema: Sendable, Hashable, Codable {
     public var name: String
     public var type: ColumnType
     public var merge: MergeRule
+    /// Who may set this column (`Writer`): anyone unless declared.
+    public var writer: Writer
 
-    public init(_ name: String, _ type: ColumnType, _ merge: MergeRule = .register) {
+    public init(_ name: String, _ type: ColumnType, _ merge: MergeRule = .register, writer: Writer = .anyone) {
         self.name = name
         self.type = type
         self.merge = merge
+        self.writer = writer
     }
 
     public var order: PartialOrder? { if case .lattice(let o) = merge { o } else { nil } }
 
-    private enum CodingKeys: String, CodingKey { case name, type, merge, order }
+    /// Same name, type and merge rule: what `Schema.extends` keeps fixed.
+    func holdsTheSameData(as other: ColumnSchema) -> Bool { name == other.name && type == other.type && merge == other.merge }
+
+    private enum CodingKeys: String, CodingKey { case name, type, merge, order, writer }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -93,6 +101,7 @@ public struct ColumnSchema: Sendable, Hashable, Codable {
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .merge, in: c, debugDescription: "unknown merge rule '\(other)'; use register or lattice")
         }
+        writer = try Writer.decode(from: c, forKey: .writer)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -105,6 +114,8 @@ public struct ColumnSchema: Sendable, Hashable, Codable {
             try c.encode("lattice", forKey: .merge)
             try c.encode(o, forKey: .order)
         }
+        // Left out when anyone writes it: the schema's JSON stays what older devices know.
+        if writer != .anyone { try c.encode(writer, forKey: .writer) }
     }
 }
 
@@ -115,14 +126,40 @@ public struct TableSchema: Sendable, Hashable, Codable {
     public var kind: TableKind
     /// Whether rows may be deleted (and re-created); ledger tables never.
     public var deletable: Bool
+    /// Who may create and delete rows (`Writer`); each column says who may set it.
+    public var writer: Writer
     public var columns: [ColumnSchema]
 
-    public init(_ name: String, key: String = "id", kind: TableKind, deletable: Bool = false, columns: [ColumnSchema]) {
+    public init(_ name: String, key: String = "id", kind: TableKind, deletable: Bool = false, writer: Writer = .anyone,
+                columns: [ColumnSchema]) {
         self.name = name
         self.key = key
         self.kind = kind
         self.deletable = deletable
+        self.writer = writer
         self.columns = columns
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, key, kind, deletable, writer, columns }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        key = try c.decode(String.self, forKey: .key)
+        kind = try c.decode(TableKind.self, forKey: .kind)
+        deletable = try c.decode(Bool.self, forKey: .deletable)
+        writer = try Writer.decode(from: c, forKey: .writer)
+        columns = try c.decode([ColumnSchema].self, forKey: .columns)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(key, forKey: .key)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(deletable, forKey: .deletable)
+        if writer != .anyone { try c.encode(writer, forKey: .writer) }
+        try c.encode(columns, forKey: .columns)
     }
 
     public func columnIndex(_ name: String) -> Int? { columns.firstIndex { $0.name == name } }

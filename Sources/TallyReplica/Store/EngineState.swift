@@ -19,6 +19,9 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     var siteIndex: [SiteID: Int]
     /// Highest sequence number seen without gap, by site index.
     var contiguous: [Int: UInt64]
+    /// Whether this replica is a device's (`ReplicaRole`), as the file says; reread with the
+    /// site table, so a mark made by another process counts at once.
+    var isDevice = false
 
     // Engine statements.
     let insertLog: RawStatement
@@ -126,6 +129,9 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
             let stored = HLC(rawValue: UInt64(bitPattern: h.int64(0)))
             if stored > clock.last { clock.absorb(stored) }
         }
+        let role = try RawStatement(db, "SELECT value FROM tally_meta WHERE name = '\(ReplicaRole.metaName)'")
+        defer { role.finalize() }
+        isDevice = try role.step() && role.value(0).text == ReplicaRole.device.rawValue
         dataVersion = try currentDataVersion(db)
     }
 

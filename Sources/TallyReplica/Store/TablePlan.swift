@@ -18,12 +18,16 @@ final class TablePlan {
     let selectOwner: RawStatement?
     /// The one owner every change of this table is logged under (`ReplicaOptions.sharedOwners`).
     let sharedOwner: String?
+    /// Whether the depot decides any part of this table (`Writer`): only then is a device's
+    /// write looked at.
+    let hasDepotOwnedParts: Bool
 
     init(_ db: Database, index: Int, schema t: TableSchema, scopeColumn: Int?, sharedOwner: String? = nil) throws(ReplicaError) {
         self.index = index
         schema = t
         self.scopeColumn = sharedOwner == nil ? scopeColumn : nil
         self.sharedOwner = sharedOwner
+        hasDepotOwnedParts = t.hasDepotOwnedParts
         var ci: [String: Int] = [:]
         for (i, c) in t.columns.enumerated() { ci[c.name] = i }
         columnIndex = ci

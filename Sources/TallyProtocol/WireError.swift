@@ -29,6 +29,10 @@ extension WireError {
     public static let revoked = WireError(401, "credential_revoked", "this device's credential was revoked at the depot; ask the depot staff to enroll the device again")
     public static func forbidden(_ m: String) -> WireError { WireError(403, "forbidden", m) }
     public static func outOfScope(_ m: String) -> WireError { WireError(403, "out_of_scope", m) }
+    /// A push writing what the order system decides (prices, quantities, products, codes,
+    /// routes: `Writer.depot`): the whole push is refused and audited.
+    public static func ownedByDepot(_ m: String) -> WireError { WireError(403, ownedByDepotCode, m) }
+    public static let ownedByDepotCode = "depot_owned"
     /// A ledger entry that does not match its signature (altered after signing, or signed by
     /// another key): the whole push is refused and audited.
     public static func badSignature(_ m: String) -> WireError { WireError(403, "bad_signature", m) }

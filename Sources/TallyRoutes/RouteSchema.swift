@@ -19,26 +19,33 @@ public enum RouteSchema {
         }
     }()
 
+    /// A column only the depot writes.
+    static func depot(_ name: String, _ type: ColumnType) -> ColumnSchema { ColumnSchema(name, type, writer: .depot) }
+
     public static let current: Schema = {
         do {
             return try Schema(version: 5, tables: [
-                TableSchema("customers", key: "code", kind: .record, columns: [
-                    ColumnSchema("route", .text),
+                // What the order system decides (design invariant 6) is the depot's to write
+                // (`Writer.depot`): which rows exist, prices, quantities, products, customer and
+                // carton codes, payment kind, promised times and routes. A device writes what
+                // happens on the road: statuses, notes, its ledger entries.
+                TableSchema("customers", key: "code", kind: .record, writer: .depot, columns: [
+                    depot("route", .text),
                     ColumnSchema("name", .text),
                     ColumnSchema("address", .text),
                     ColumnSchema("phone", .text),
                 ]),
-                TableSchema("tickets", key: "ticket", kind: .record, columns: [
-                    ColumnSchema("date", .text),
-                    ColumnSchema("route", .text),
-                    ColumnSchema("stop", .integer),
-                    ColumnSchema("customer", .text),
-                    ColumnSchema("payment", .text),
-                    ColumnSchema("amount_due", .integer),
+                TableSchema("tickets", key: "ticket", kind: .record, writer: .depot, columns: [
+                    depot("date", .text),
+                    depot("route", .text),
+                    depot("stop", .integer),
+                    depot("customer", .text),
+                    depot("payment", .text),
+                    depot("amount_due", .integer),
                     ColumnSchema("status", .text, .lattice(ticketStatus)),
                     ColumnSchema("note", .text),
-                    ColumnSchema("promised_by", .text),
-                    ColumnSchema("cartons", .integer),
+                    depot("promised_by", .text),
+                    depot("cartons", .integer),
                 ]),
                 TableSchema("events", key: "id", kind: .ledger, columns: [
                     ColumnSchema("route", .text),
@@ -69,21 +76,21 @@ public enum RouteSchema {
                 ]),
                 // One row per ticket line, keyed "TICKET/LINE". Deletable: a corrected manifest
                 // may drop a line of a ticket no device has touched.
-                TableSchema("ticket_lines", key: "id", kind: .record, deletable: true, columns: [
-                    ColumnSchema("route", .text),
-                    ColumnSchema("ticket", .text),
-                    ColumnSchema("line_no", .integer),
-                    ColumnSchema("box", .integer),
-                    ColumnSchema("product_code", .text),
-                    ColumnSchema("product_name", .text),
-                    ColumnSchema("quantity", .integer),
-                    ColumnSchema("unit_price", .integer),
+                TableSchema("ticket_lines", key: "id", kind: .record, deletable: true, writer: .depot, columns: [
+                    depot("route", .text),
+                    depot("ticket", .text),
+                    depot("line_no", .integer),
+                    depot("box", .integer),
+                    depot("product_code", .text),
+                    depot("product_name", .text),
+                    depot("quantity", .integer),
+                    depot("unit_price", .integer),
                 ]),
                 // Every carton's printed code, and the ticket it belongs to: what a scan checks.
-                TableSchema("cartons", key: "code", kind: .record, deletable: true, columns: [
-                    ColumnSchema("route", .text),
-                    ColumnSchema("ticket", .text),
-                    ColumnSchema("product_code", .text),
+                TableSchema("cartons", key: "code", kind: .record, deletable: true, writer: .depot, columns: [
+                    depot("route", .text),
+                    depot("ticket", .text),
+                    depot("product_code", .text),
                 ]),
                 // Version 4: service windows and complaints (`Protocol/SERVICE.md`).
                 // A visitor's request at a service window, keyed "DAY/QUEUE". Written only by
@@ -138,9 +145,9 @@ public enum RouteSchema {
                 ]),
                 // The working-day calendar the depot keeps: dates that differ from Monday to
                 // Friday (`holiday` on a weekday, `workday` on a weekend). Reference data.
-                TableSchema("calendar", key: "date", kind: .record, deletable: true, columns: [
-                    ColumnSchema("kind", .text),
-                    ColumnSchema("note", .text),
+                TableSchema("calendar", key: "date", kind: .record, deletable: true, writer: .depot, columns: [
+                    depot("kind", .text),
+                    depot("note", .text),
                 ]),
             ])
         } catch {

@@ -8,10 +8,13 @@ import TallyRoutes
 @Suite(.timeLimit(.minutes(5)))
 struct HTTPTests {
     /// A depot with one joined van on R07 whose first rows are already synced, so the depot's
-    /// digest is not the empty one.
+    /// digest is not the empty one. The depot issued the van one ticket, R07-T1.
     static func depotWithVan(_ scratch: Scratch) async throws -> (DepotProcess, DeviceFile) {
         let depot = try await DepotProcess(scratch)
         try await depot.start()
+        try depot.write { tx in
+            try tx.insert("tickets", key: "R07-T1", ["route": .text("R07"), "status": .text("planned"), "amount_due": .integer(1250)])
+        }
         let van = try await DeviceFile.join(depot, "van-a", route: "R07")
         try writeEvents(van, count: 5, prefix: "EV-seed")
         let r = try await van.sync(scratch)
@@ -26,8 +29,8 @@ struct HTTPTests {
         let (depot, van) = try await Self.depotWithVan(scratch)
         try writeEvents(van, count: 20, prefix: "EV-replay")
         try van.write { tx in
-            try tx.insert("tickets", key: "R07-T1", ["route": .text("R07"), "status": .text("planned"), "amount_due": .integer(1250)])
-            try tx.update("tickets", key: "R07-T1", ["status": .text("loaded"), "note": .text("前门")])
+            try tx.update("tickets", key: "R07-T1", ["status": .text("loaded")])
+            try tx.update("tickets", key: "R07-T1", ["note": .text("前门")])
         }
         let (body, n) = try van.withReplica { r -> ([UInt8], Int) in
             let changes = try r.ownChanges(after: 5, limit: 1_000)
@@ -69,7 +72,7 @@ struct HTTPTests {
             req.protocolVersion = p
             return try WireCodec.encode(req, compress: false)
         }
-        let good = try push([change("tickets", "R07-T8", ["route": .text("R07"), "note": .text("good")])])
+        let good = try push([change("complaints", "R07-K8", ["route": .text("R07"), "text": .text("good")])])
         let compressed = Deflate.compress(good)
 
         // A second device, joined then revoked (a lost handheld): its next sync exits 77.
@@ -118,16 +121,20 @@ struct HTTPTests {
             Case(name: "an unknown table", credential: cred,
                  body: try push([change("parcels", "P1", ["route": .text("R07")])]), status: 422, code: "invalid_change"),
             Case(name: "an unknown column", credential: cred,
-                 body: try push([change("tickets", "R07-T8", ["route": .text("R07"), "colour": .text("red")])]), status: 422, code: "invalid_change"),
+                 body: try push([change("complaints", "R07-K8", ["route": .text("R07"), "colour": .text("red")])]), status: 422, code: "invalid_change"),
             Case(name: "an unsigned ledger entry", credential: cred,
                  body: try push([change("events", "EV-x", ["route": .text("R07"), "kind": .text("scan"), "device": .text("van-a")])]),
                  status: 403, code: "bad_signature"),
             Case(name: "a wrongly typed value", credential: cred,
-                 body: try push([change("tickets", "R07-T9", ["route": .text("R07"), "stop": .text("third")])]), status: 422, code: "invalid_change"),
+                 body: try push([change("complaints", "R07-K9", ["route": .text("R07"), "major": .text("third")])]), status: 422, code: "invalid_change"),
             Case(name: "a status outside the order", credential: cred,
-                 body: try push([change("tickets", "R07-T9", ["route": .text("R07"), "status": .text("lost")])]), status: 422, code: "invalid_change"),
+                 body: try push([change("tickets", "R07-T1", ["status": .text("lost")])]), status: 422, code: "invalid_change"),
+            Case(name: "a price the order system decides", credential: cred,
+                 body: try push([change("tickets", "R07-T1", ["amount_due": .integer(5)])]), status: 403, code: "depot_owned"),
+            Case(name: "a ticket the depot never issued", credential: cred,
+                 body: try push([change("tickets", "R07-T9", ["route": .text("R07"), "status": .text("planned")])]), status: 403, code: "depot_owned"),
             Case(name: "a clock an hour ahead", credential: cred,
-                 body: try push([change("tickets", "R07-T9", ["route": .text("R07"), "note": .text("future")], hlcMs: now + 3_600_000)]),
+                 body: try push([change("complaints", "R07-K9", ["route": .text("R07"), "text": .text("future")], hlcMs: now + 3_600_000)]),
                  status: 422, code: "clock_drift"),
             Case(name: "another site's changes", credential: cred,
                  body: try push([change("events", "EV-y", ["route": .text("R07")], site: SiteID(high: 1, low: 2), seq: 1)]),
@@ -183,7 +190,7 @@ struct HTTPTests {
         let c = try await DeviceFile.join(depot, "van-c", route: "R08")
         try writeEvents(a, count: 30, prefix: "EV-a")
         try writeEvents(c, count: 20, prefix: "EV-c")
-        try c.write { tx in try tx.insert("tickets", key: "R08-T1", ["route": .text("R08"), "status": .text("planned")]) }
+        try depot.write { tx in try tx.insert("tickets", key: "R08-T1", ["route": .text("R08"), "status": .text("planned")]) }
         for d in [a, c, a] {
             let r = try await d.sync(scratch)
             #expect(r.status == 0, "\(d): \(r)")
@@ -198,18 +205,18 @@ struct HTTPTests {
 
         // A row naming another route: refused whole, audited, nothing stored.
         let before = try depot.digest()
-        let w = try await Tool.run(["replica", "write", a.path, "tickets", "R08-T7", "route=R08", "note=wrong van"], in: scratch)
+        let w = try await Tool.run(["replica", "write", a.path, "complaints", "R08-K7", "route=R08", "text=wrong van"], in: scratch)
         #expect(w.status == 0, "\(w)")
         try writeEvents(a, count: 3, prefix: "EV-a-late")  // good rows in the same push are held back too
         let refused = try await a.sync(scratch)
         #expect(refused.status == 1, "\(refused)")
-        #expect(refused.stderr.contains("R08-T7"), "the refusal names the row: \(refused.stderr)")
+        #expect(refused.stderr.contains("R08-K7"), "the refusal names the row: \(refused.stderr)")
         #expect(try depot.digest() == before)
         let audit = try await Tool.run(["depot", "audit", "--data", depot.data, "--json"], in: scratch)
         #expect(audit.status == 0, "\(audit)")
         let entries = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [[String: Any]] ?? []
         #expect(entries.contains { $0["action"] as? String == "refused_write" && $0["device"] as? String == "van-a"
-                && ($0["detail"] as? String ?? "").contains("R08-T7") }, "audit: \(audit.stdout)")
+                && ($0["detail"] as? String ?? "").contains("R08-K7") }, "audit: \(audit.stdout)")
 
         // The same refusal over raw HTTP: 403 out_of_scope; and a row of R08 changed by key
         // alone (no route in the change: the depot's stored row decides).

@@ -32,6 +32,17 @@ final class ServiceHarness: @unchecked Sendable {  // safe: used by one test at 
 
     var depot: Replica { service.replica }
 
+    /// The route schema with every part writable by anyone (`Writer.anyone`): for tests of
+    /// paging whose vans make their own tickets. Who may write what is `OwnershipTests`' subject.
+    static let routeSchemaWithoutOwnership: Schema = {
+        var s = RouteSchema.current
+        for t in s.tables.indices {
+            s.tables[t].writer = .anyone
+            for c in s.tables[t].columns.indices { s.tables[t].columns[c].writer = .anyone }
+        }
+        return s
+    }()
+
     /// A device: enrolled, its replica created, joined (site bound) through the service.
     final class Device: @unchecked Sendable {  // safe: used by one test at a time
         let name: String

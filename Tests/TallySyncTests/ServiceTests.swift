@@ -17,7 +17,7 @@ import TallyRoutes
     }
 
     @Test func pullPagesFollowTheCursorToTheEnd() throws {
-        let h = try ServiceHarness()
+        let h = try ServiceHarness(schema: ServiceHarness.routeSchemaWithoutOwnership)
         let a = try h.device("van-a", scope: "R07")
         let b = try h.device("van-b", scope: "R07")
         let c = try h.device("van-c", scope: "R08")

@@ -185,6 +185,12 @@ final class DepotProcess: @unchecked Sendable {  // safe: used by one test at a 
 
     func digest() throws -> String { try withReplica { try $0.digest() } }
 
+    /// Writes into the depot's replica as its import does (what the order system decides is the
+    /// depot's to write): tickets, lines, cartons. The server may be running.
+    func write(_ body: (WriteTransaction) throws -> Void) throws {
+        try withReplica { r in try r.write { tx in try body(tx) } }
+    }
+
     func rows(_ table: String) throws -> [Row] { try withReplica { try $0.rows(table, includeDeleted: true) } }
 
     deinit { server?.signal(SIGKILL) }

@@ -81,12 +81,17 @@ import TallyRoutes
         _ = h.service.handle(DepotRequest(method: "POST", path: "/v1/join", headers: ["Authorization": "Bearer \(credentials["van-b"]!)"],  // safe: set above
                                           body: try WireCodec.encode(JoinRequest(site: siteB), compress: false)))
 
+        // The depot imports the ticket (what the order system decides is the depot's to write)
+        // and van-a holds it as a pull would bring it.
         clock.advance(by: 1_000)
-        try a.write { tx in
+        try h.depot.write { tx in
             try tx.insert("tickets", key: "R07-T1", ["date": .text("2023-11-14"), "route": .text("R07"), "stop": .integer(1),
                                                      "customer": .text("R07-C3"), "payment": .text("cash"), "amount_due": .integer(1250),
-                                                     "status": .text("planned"), "note": .text("前门")])
+                                                     "status": .text("planned")])
         }
+        try a.apply(try h.depot.ownChanges(after: 0, limit: 10), trustClocks: true)
+        clock.advance(by: 1_000)
+        try a.write { tx in try tx.update("tickets", key: "R07-T1", ["note": .text("前门")]) }
         clock.advance(by: 1_000)
         try a.write { tx in try tx.update("tickets", key: "R07-T1", ["status": .text("delivered")]) }
         clock.advance(by: 1_000)
@@ -96,7 +101,7 @@ import TallyRoutes
         }
         let push = PushRequest(schemaVersion: 1, site: siteA, changes: try a.ownChanges(after: 0, limit: 100))
         clock.advance(by: 500)
-        try exchange("03-push.json", "van-a pushes its three changes: a ticket created, its status moved, a cash event.",
+        try exchange("03-push.json", "van-a pushes its three changes: a note on its ticket, the ticket's status moved, a cash event.",
                      "POST", "/v1/push", device: "van-a", push, requestType: "PushRequest", responseType: "PushResponse")
         try exchange("04-push-replay.json", "The same push again (an answer lost on the way): nothing new, the same ack.",
                      "POST", "/v1/push", device: "van-a", push, requestType: "PushRequest", responseType: "PushResponse")
@@ -119,6 +124,11 @@ import TallyRoutes
         newer.protocolVersion = 2
         try exchange("09-error-unsupported-protocol.json", "A device speaking protocol 2 to a protocol-1 depot: update the depot.",
                      "POST", "/v1/pull", device: "van-b", newer, requestType: nil, responseType: "Error")
+        clock.advance(by: 1_000)
+        try a.write { tx in try tx.update("tickets", key: "R07-T1", ["amount_due": .integer(5)]) }
+        try exchange("10-error-depot-owned.json", "van-a changes what its ticket is due: only the depot's import writes that; the whole push is refused and audited.",
+                     "POST", "/v1/push", device: "van-a", PushRequest(schemaVersion: 1, site: siteA, changes: try a.ownChanges(after: 4, limit: 10)),
+                     requestType: "PushRequest", responseType: "Error")
         return out
     }
 
@@ -221,7 +231,7 @@ import TallyRoutes
             }
         }
         let statuses = recorded.map(\.status)
-        #expect(statuses == [200, 200, 200, 200, 200, 200, 200, 403, 400])
+        #expect(statuses == [200, 200, 200, 200, 200, 200, 200, 403, 400, 403])
     }
 
     @Test func schemasAreWellFormedAndTheValidatorBites() throws {

@@ -40,6 +40,8 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
     private(set) var recorded: [String: Recorded] = [:]
     /// The note this van last wrote on each ticket it noted (a record change, not an entry).
     private(set) var notes: [String: String] = [:]
+    /// The ticket a van of `route` writes its notes on (the depot issues it at set-up).
+    static func notesTicket(_ route: String) -> String { "\(route)-NOTES" }
     private var serial = 0
     let options: ReplicaOptions
 
@@ -96,12 +98,12 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
             cash += amount
         }
         if role == .van {
-            // A note on a ticket of the route: a record change, which a van away past the
-            // depot's compaction gets held for review.
-            let ticket = "\(scope)-\(day)-\(name)"
+            // A note on the route's ticket the depot issued for them: a record change, which a
+            // van away past the depot's compaction gets held for review.
+            let ticket = Self.notesTicket(scope)
             let note = "\(name) \(day) #\(serial) 客户要求下周改送后门"
             try replica.write { tx in
-                try tx.upsert("tickets", key: ticket, ["route": .text(scope), "date": .text(day), "note": .text(note)])
+                try tx.update("tickets", key: ticket, ["note": .text(note)])
             }
             notes[ticket] = note
         }

@@ -82,6 +82,14 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
             devices.append(d)
             credentials[name] = credential
         }
+        // Each van's ticket for its notes, issued by the depot (a device cannot create tickets:
+        // what the order system decides is the depot's); every van joins after, so its first
+        // copy holds it.
+        let depotReplica = try Replica.open(at: (depot.data as NSString).appendingPathComponent("depot.sqlite"), options: .quiet())
+        try depotReplica.write { tx in
+            for d in devices where d.role == .van { try tx.insert("tickets", key: SimDevice.notesTicket(d.scope), ["route": .text(d.scope), "status": "planned"]) }
+        }
+        try depotReplica.close()
     }
 
     /// Offline spells of three to six days start all through the run: on average one device in

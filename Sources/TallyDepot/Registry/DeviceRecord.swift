@@ -34,6 +34,8 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
 public enum AuditAction {
     /// A push refused for an entry that does not match its signature.
     public static let refusedSignature = "refused_signature"
+    /// A push refused for writing what the order system decides (`Writer.depot`).
+    public static let refusedDepotOwned = "refused_depot_owned"
     /// A device reporting entries of its own file that no longer match their signatures.
     public static let tamperReported = "tamper_reported"
     /// Record changes of a device writing from a copy older than the compacted history, held.

@@ -144,7 +144,7 @@ public final class DepotService: Sendable {
             logger.warning("entry with a bad signature refused", metadata: ["device": "\(device.name)", "key": "\(c.key)"])
             throw WireError.badSignature("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
         }
-        let refusal: (Change, String)? = try replica.read { rows in
+        let refusal: (Change, ScopeRefusal)? = try replica.read { rows in
             // A row created earlier in this push is not stored yet, and a later change to it
             // (a status move) does not repeat its route: check each change against the row as
             // the push has written it so far (one site, in sequence order), not only the
@@ -162,9 +162,9 @@ public final class DepotService: Sendable {
             return nil
         }
         if let (c, why) = refusal {
-            registry.audit(device: device.name, action: "refused_write", detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
-            logger.warning("write outside scope refused", metadata: ["device": "\(device.name)", "table": "\(c.table)", "key": "\(c.key)"])
-            throw WireError.outOfScope("\(why); nothing from this push was stored. The attempt is in the depot's audit log.")
+            registry.audit(device: device.name, action: why.auditAction, detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
+            logger.warning("write refused", metadata: ["device": "\(device.name)", "table": "\(c.table)", "key": "\(c.key)", "why": "\(why.auditAction)"])
+            throw why.wireError
         }
         // A change numbered like one already held but with other content: the device's file went
         // back to an older copy and wrote on. Never a duplicate: refused whole, so the device

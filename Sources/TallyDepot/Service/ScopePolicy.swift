@@ -1,3 +1,4 @@
+import TallyProtocol
 import TallyReplica
 
 /// Which rows a device may see and write: partial replication and the rule that a device
@@ -5,15 +6,52 @@ import TallyReplica
 public protocol ScopePolicy: Sendable {
     /// Whether the device may receive this change.
     func canRead(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> Bool
-    /// Nil when the device may write this change, otherwise why not, in words for the audit log
-    /// and the refusal.
-    func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String?
+    /// Nil when the device may write this change, otherwise why not.
+    func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> ScopeRefusal?
     /// Which rows of a table go into the device's starting snapshot.
     func snapshotRows(_ table: TableSchema, device: DeviceRecord) -> SnapshotRows
     /// The owner values (of `ColumnScopePolicy.scopeColumns`, or a shared table's token) whose
     /// changes a pull need examine, besides those without an owner; nil to examine every
     /// change. Only narrows what `canRead` is asked about, through the depot log's owner index.
     func pageOwners(device: DeviceRecord) -> [String]?
+}
+
+/// Why the depot refuses a device's change: the kind (its wire code and audit action) and words
+/// for the audit log and the refusal.
+public struct ScopeRefusal: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// A row of another route or window, or a table the device's role does not write.
+        case outOfScope
+        /// What the order system decides (`Writer.depot`): only the depot's import writes it.
+        case ownedByDepot
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    /// The answer to the push, saying that nothing of it was stored and where the attempt is.
+    public var wireError: WireError {
+        let m = "\(message); nothing from this push was stored. The attempt is in the depot's audit log."
+        switch kind {
+        case .outOfScope: return .outOfScope(m)
+        case .ownedByDepot: return .ownedByDepot(m)
+        }
+    }
+
+    /// The depot's audit action for the attempt.
+    public var auditAction: String {
+        switch kind {
+        case .outOfScope: "refused_write"
+        case .ownedByDepot: AuditAction.refusedDepotOwned
+        }
+    }
 }
 
 /// Scope by column: a row with a `route` belongs to the van of that route, a row with a
@@ -82,8 +120,13 @@ public struct ColumnScopePolicy: ScopePolicy {
         return .matching(column: column, value: scope)
     }
 
-    public func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> String? {
+    public func refusal(_ change: Change, device: DeviceRecord, rows: RowReader) throws -> ScopeRefusal? {
         guard let table = schema.table(named: change.table) else { return nil }  // the engine refuses unknown tables itself
+        if let why = try scopeRefusal(change, table, device: device, rows: rows) { return ScopeRefusal(.outOfScope, why) }
+        return try ownershipRefusal(change, table, rows: rows)
+    }
+
+    func scopeRefusal(_ change: Change, _ table: TableSchema, device: DeviceRecord, rows: RowReader) throws -> String? {
         if device.role == .accountant { return "an accountant's device does not write \(change.table) rows through sync" }
         if isReference(table) { return "\(change.table) is reference data kept by the depot; a \(device.role.rawValue) cannot change it" }
         guard let column = Self.column(for: device.role), table.columnIndex(column) != nil else {
@@ -99,5 +142,23 @@ public struct ColumnScopePolicy: ScopePolicy {
             return "\(change.table) '\(change.key)' names \(column) \(target ?? "none"), not this device's \(column) \(device.scope ?? "?")"
         }
         return nil
+    }
+
+    /// A device's change to what the order system decides (design invariant 6): judged from the
+    /// change itself and the depot's stored row, never from anything the device says about it,
+    /// so a change forged into the device's log (the sqlite3 shell) is refused like any other.
+    func ownershipRefusal(_ change: Change, _ table: TableSchema, rows: RowReader) throws -> ScopeRefusal? {
+        guard table.hasDepotOwnedParts else { return nil }
+        let stored = table.writer == .depot ? try rows.row(change.table, key: change.key)?.causalLength ?? 0 : change.cl
+        guard let part = table.depotOwnedPart(setting: change.values.map(\.column), causalLength: change.cl, stored: stored) else { return nil }
+        switch part {
+        case .row:
+            return ScopeRefusal(.ownedByDepot, "\(change.table) rows come from the depot's import (the order system decides them); "
+                + "a device cannot \(change.isDelete ? "delete" : "create") \(change.table) '\(change.key)'")
+        case .column(let c):
+            let value = change.value(c).map { " to \($0)" } ?? ""
+            return ScopeRefusal(.ownedByDepot, "\(change.table).\(c) of '\(change.key)' comes from the depot's import (the order system decides it); "
+                + "a device cannot set it\(value)")
+        }
     }
 }

@@ -9,6 +9,8 @@ struct TicketInfo: Sendable {
     var customer: String
     var cash: Bool
     var cartons: Int
+    /// What the order system priced the ticket at, as the depot imported it.
+    var amountDue: Money
 }
 
 /// One business day of the depot's ledger, read for settlement without holding a million rows:
@@ -34,6 +36,16 @@ struct DayEntries {
     var handovers: [String: Handover] = [:]
     /// Signature hashes of the day's deliveries the depot does not hold.
     var missingImages: Set<String> = []
+    /// The lines of the day's tickets (and of tickets returned on that day) as the depot
+    /// imported them: what every figure of money due is computed from.
+    var issued: [String: [IssuedLine]] = [:]
+    /// Each delivery judged against the import (`IssuedContent`), by entry id.
+    var issuedContent: [String: IssuedContent] = [:]
+
+    /// The issued price of a product on a ticket (its first line of it).
+    func issuedPrice(ticket: String, product: String) -> Money? {
+        issued[ticket]?.first { $0.product == product }?.unitPrice
+    }
 
     static func load(_ replica: Replica, date: String) throws -> DayEntries {
         var d = DayEntries()
@@ -42,10 +54,18 @@ struct DayEntries {
         let nonScanKinds = EventKind.allCases.filter { $0 != .scan }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let notVoided = LedgerSQL.notVoided
 
-        try replica.select("SELECT ticket, route, customer, payment, cartons FROM tickets WHERE date = ?1 AND tally_cl % 2 = 1", day) { r in
+        try replica.select("SELECT ticket, route, customer, payment, cartons, amount_due FROM tickets WHERE date = ?1 AND tally_cl % 2 = 1", day) { r in
             d.tickets.append(TicketInfo(ticket: r[0].text ?? "", route: r[1].text ?? "", customer: r[2].text ?? "",
-                                        cash: r[3].text == PaymentKind.cash.rawValue, cartons: Int(r[4].integer ?? 0)))
+                                        cash: r[3].text == PaymentKind.cash.rawValue, cartons: Int(r[4].integer ?? 0),
+                                        amountDue: Money(minorUnits: r[5].integer ?? 0)))
         }
+        // The order system's lines: devices cannot write them (`RouteSchema`), so these are the
+        // depot's import whatever a device's copy said.
+        try replica.select("""
+            SELECT l.ticket, l.product_code, l.product_name, l.quantity, l.unit_price FROM tickets t
+            JOIN ticket_lines l ON l.ticket = t.ticket AND l.tally_cl % 2 = 1
+            WHERE t.date = ?1 AND t.tally_cl % 2 = 1 ORDER BY l.ticket, l.line_no
+            """, day) { r in d.addIssued(r) }
         var all: [VanEvent] = []
         try replica.select("""
             SELECT id, kind, route, device, ticket, amount, due, qty, product, reason, note, ref, hash, at, day,
@@ -58,6 +78,11 @@ struct DayEntries {
                                 note: r[10].text, ref: r[11].text, detail: r[15].text, hash: r[12].text, window: r[16].text))
         }
         d.active = DayLedger(events: all).active
+        // Goods returned that day on a ticket of an earlier day.
+        for t in Set(d.active.filter { $0.kind == EventKind.return.rawValue }.compactMap(\.ticket)) where d.issued[t] == nil {
+            try replica.select("SELECT ticket, product_code, product_name, quantity, unit_price FROM ticket_lines WHERE ticket = ?1 AND tally_cl % 2 = 1 ORDER BY line_no",
+                               [.text(t)]) { r in d.addIssued(r) }
+        }
 
         try replica.select("""
             SELECT device, ticket, COUNT(*) FROM events
@@ -100,15 +125,31 @@ struct DayEntries {
                 signatures.append(ref)
             }
             let short = Int(r[5].integer ?? 0) < (cartonsOf[ticket] ?? 0)
+            var decoded: Handover?
             if short || r[6].text != nil || returned.contains(ticket) {
                 if let h = Handover.decode(detail) {
                     d.handovers[id] = h
                     d.handoverByTicket[ticket] = h
+                    decoded = h
                 }
+            }
+            // Against the import: a whole delivery of exactly the issued lines is found in the
+            // bytes; anything else is decoded and compared line by line.
+            guard let issued = d.issued[ticket] else { return }
+            if decoded == nil && Self.bytes(of: detail, contain: IssuedContent.fullDeliveryFragment(issued)) {
+                d.issuedContent[id] = IssuedContent(due: IssuedContent.full(issued), difference: nil)
+            } else {
+                d.issuedContent[id] = IssuedContent.check((decoded ?? Handover.decode(detail))?.lines, issued: issued)
             }
         }
         d.missingImages = Set(try replica.missingBlobs(of: signatures))
         return d
+    }
+
+    mutating func addIssued(_ r: [Value]) {
+        let line = IssuedLine(product: r[1].text ?? "", name: r[2].text ?? "", quantity: Int(r[3].integer ?? 0),
+                              unitPrice: Money(minorUnits: r[4].integer ?? 0))
+        issued[r[0].text ?? "", default: []].append(line)
     }
 
     /// Byte-wise substring test: Foundation's `contains` costs more than hashing the content.

@@ -61,7 +61,8 @@ public struct Reconciler: Sendable {
     public func prepareIndexes() throws {
         // The day's entries by kind, scans answered from the index alone.
         try replica.ensureIndexes([("events", ["day"]), ("events", ["kind"]), ("tickets", ["date"]), ("cartons", ["route"]), ("events", ["device", "chain"]),
-                                   ("events", ["day", "kind", "device", "ticket", "tally_cl", "ref"])])
+                                   ("events", ["day", "kind", "device", "ticket", "tally_cl", "ref"]),
+                                   ("ticket_lines", ["ticket"])])
     }
 
     /// Every van's settlement for a day (optionally one route), with totals.
@@ -183,8 +184,16 @@ public struct Reconciler: Sendable {
                     x.append(.init(.shortDelivery, ticket: ticket, event: d.id, "\(l.short) × \(l.name) (\(l.product)) short; value \(h.value) instead of \(Money(minorUnits: h.value.minorUnits + l.unitPrice.minorUnits * Int64(l.short)))"))
                 }
             }
-            if t?.cash == true && d.amount != d.due {
-                x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "collected \(d.amount) of \(d.due)\(d.reason.map { ": \($0)" } ?? " with no reason given")"))
+            // What was due comes from the depot's import, never from the entry (the device's copy).
+            let issued = day.issuedContent[d.id]
+            let due = issued?.due ?? d.due
+            if let difference = issued?.difference {
+                x.append(.init(.contentMismatch, ticket: ticket, event: d.id,
+                               "delivery of \(ticket) binds content that differs from the ticket as issued (\(difference)): "
+                                   + "the van's entry says \(d.due) was due, the import says \(due); settled at \(due)"))
+            }
+            if t?.cash == true && d.amount != due {
+                x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "collected \(d.amount) of \(due)\(d.reason.map { ": \($0)" } ?? " with no reason given")"))
             } else if t?.cash == false && d.amount != .zero {
                 x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "\(d.amount) cash recorded on a ticket paid electronically"))
             }
@@ -214,8 +223,10 @@ public struct Reconciler: Sendable {
         // Cash.
         let cashTickets = Set(tickets.filter(\.cash).map(\.ticket))
         // A window's fees are cash due and cash taken at once.
-        let expected = of(.deliver).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + $1.due }
-            - of(.return).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + $1.due }
+        // Deliveries and returns at the import's prices (`IssuedContent`); a window's fee is its
+        // own (no order system prices it).
+        let expected = of(.deliver).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + (day.issuedContent[$1.id]?.due ?? $1.due) }
+            - of(.return).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + Self.issuedCredit($1, day) }
             + of(.fee).reduce(Money.zero) { $0 + $1.due }
         let collected = of(.deliver).reduce(Money.zero) { $0 + $1.amount } - of(.return).reduce(Money.zero) { $0 + $1.amount }
             + of(.fee).reduce(Money.zero) { $0 + $1.amount }
@@ -290,6 +301,13 @@ public struct Reconciler: Sendable {
         return Settlement(device: van.name, route: van.role == "van" ? van.scope ?? "" : "",
                           window: van.role == "window" ? van.scope : nil, status: status, tickets: counts, cash: cash, load: load,
                           approval: approval?.0, exceptions: x)
+    }
+
+    /// A return's credit at the import's price of its product on its ticket; the entry's own
+    /// figure only when the depot has no such line.
+    static func issuedCredit(_ r: VanEvent, _ day: DayEntries) -> Money {
+        guard let price = day.issuedPrice(ticket: r.ticket ?? "", product: r.product ?? "") else { return r.due }
+        return Money(minorUnits: price.minorUnits * (r.qty ?? 0))
     }
 
     // MARK: - Approval

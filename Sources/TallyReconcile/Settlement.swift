@@ -24,7 +24,8 @@ public struct Settlement: Sendable, Codable, Equatable {
     }
 
     public struct Cash: Sendable, Codable, Equatable {
-        /// Cash tickets delivered, at the value handed over (less shortages), less returns.
+        /// Cash tickets delivered, at the import's prices of the goods handed over (less
+        /// shortages), less returns at the same prices.
         public var expected: Money
         /// Cash collected at handovers less cash paid back for returns, net of voids.
         public var collected: Money
@@ -99,6 +100,9 @@ public enum ExceptionKind: String, Sendable, Codable, CaseIterable {
     /// The device took a new identity that day (its file went back to an older copy, or its
     /// clock had run ahead): what it recorded after was sent again under the new identity.
     case deviceRecovered = "device_recovered"
+    /// A delivery binds lines, quantities or prices other than the ticket as the depot imported
+    /// it (the device's copy was altered): settled at the import's figures.
+    case contentMismatch = "content_mismatch"
 }
 
 /// An accountant's approval of a device's day.

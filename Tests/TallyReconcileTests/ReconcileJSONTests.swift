@@ -99,6 +99,7 @@ import TallyRoutes
         #expect(ExceptionKind.allCases.map(\.rawValue) == [
             "missing_signature", "carton_mismatch", "short_delivery", "cash_mismatch", "return_exceeds_delivery", "conflict",
             "late_event", "unsynced_device", "deposit_unmatched", "load_variance", "clock_skew", "chain_gap", "clock_suspect", "device_recovered",
+            "content_mismatch",
         ])
     }
 }

@@ -17,7 +17,7 @@ import TallyReplica
         #expect(try v.state() == before, "a receipt records nothing")
         #expect(r.event == d.event && r.handover == d.handover && r.hash == d.hash && r.returns.isEmpty)
         let checks = try #require(r.checks)
-        #expect(checks.map(\.check) == ["hash", "amounts", "ticket", "signature"])
+        #expect(checks.map(\.check) == ["hash", "amounts", "ticket", "issued", "signature"])
         #expect(checks.allSatisfy { $0.ok }, "\(checks)")
         #expect(r.verified == true)
         let plain = try v.book.receipt(F.t1, verify: false)
@@ -31,7 +31,7 @@ import TallyReplica
         _ = try book.scan(F.t1, codes: [F.a1, F.a2, F.b1])
         let d = try book.deliver(DeliveryRequest(ticket: F.t1, signature: F.signature, signer: "张老板", cash: Money(minorUnits: 113_000)))
         var checks = try #require(try book.receipt(F.t1, verify: true).checks)
-        #expect(checks.map(\.check) == ["hash", "amounts", "ticket", "signature", "device signature"])
+        #expect(checks.map(\.check) == ["hash", "amounts", "ticket", "issued", "signature", "device signature"])
         #expect(checks.allSatisfy { $0.ok }, "\(checks)")
         // The cash lowered in the file, the handover's own amounts too: only the device's
         // signature still tells.

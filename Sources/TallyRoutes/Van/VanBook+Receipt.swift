@@ -59,6 +59,7 @@ extension VanBook {
         }
         checks.append(.init(check: "ticket", ok: differences.isEmpty,
                             detail: differences.isEmpty ? "the ticket still reads as handed over" : "the ticket changed after the handover: " + differences.joined(separator: "; ")))
+        checks.append(issuedCheck(handover, ticket: t))
         if let image = try replica.blob(handover.signature) {
             let ok = BlobHash.sha256Hex(image) == handover.signature
             checks.append(.init(check: "signature", ok: ok, detail: ok ? "signature image held, \(image.count) bytes, hash matches" : "the stored signature image does not match its hash"))
@@ -82,5 +83,21 @@ extension VanBook {
         }
         receipt.checks = checks
         return receipt
+    }
+
+    /// The handover against the ticket as the depot issued it: the order system's total
+    /// (`amount_due`) is the sum of its lines, so lines whose quantities or prices were altered
+    /// in this file before the handover (the sqlite3 shell: the engine refuses such writes on a
+    /// device) add up to another figure. The depot judges every delivery against its own import
+    /// in any case (`content_mismatch`); this is what the device can tell on its own.
+    func issuedCheck(_ handover: Handover, ticket t: Row) -> Receipt.Check {
+        let bound = handover.lines.reduce(Money.zero) { $0 + Money(minorUnits: $1.unitPrice.minorUnits * Int64($1.ordered)) }
+        let issued = Money(minorUnits: t["amount_due"].integer ?? 0)
+        guard bound == issued else {
+            return .init(check: "issued", ok: false,
+                         detail: "the content differs from the ticket as issued: its lines add up to \(bound), the ticket was issued for \(issued); "
+                             + "this copy was altered, and the depot settles the ticket at its own figures")
+        }
+        return .init(check: "issued", ok: true, detail: "the lines add up to \(issued), as the ticket was issued")
     }
 }

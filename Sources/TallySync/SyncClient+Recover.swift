@@ -109,6 +109,7 @@ extension SyncClient {
                 switch Result(catching: { () throws(ReplicaError) -> Bool in try tx.upsertIfChanged(c.table, key: c.key, values) }) {
                 case .success(let changed): if changed { written += 1 } else { skipped += 1 }
                 case .failure(.refused): skipped += 1  // a status the depot's copy moved past: nothing to say again
+                case .failure(.ownedByDepot): skipped += 1  // the depot would refuse it anyway: it decides that column
                 case .failure(let e): throw e
                 }
             }

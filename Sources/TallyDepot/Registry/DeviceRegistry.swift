@@ -187,13 +187,6 @@ public final class DeviceRegistry: Sendable {
         }
     }
 
-    /// The cursor a device last pulled with (nil: it never pulled).
-    public func cursor(of device: String) throws -> VersionVector? {
-        try queue.read { db in
-            try String.fetchOne(db, sql: "SELECT cursor FROM devices WHERE name = ?", arguments: [device])
-        }.flatMap { try? JSONDecoder().decode(VersionVector.self, from: Data($0.utf8)) }
-    }
-
     /// Each joined, unrevoked device's last pull cursor (nil: it never pulled) and when it
     /// was last heard from (its last sync, else its enrolment).
     public func cursors() throws -> [(device: String, cursor: VersionVector?, lastSeen: Date?)] {

@@ -163,7 +163,8 @@ public final class DepotService: Sendable {
         }
         if let (c, why) = refusal {
             registry.audit(device: device.name, action: why.auditAction, detail: "\(c.table) \(c.key) seq \(c.seq): \(why)")
-            logger.warning("write refused", metadata: ["device": "\(device.name)", "table": "\(c.table)", "key": "\(c.key)", "why": "\(why.auditAction)"])
+            logger.warning("write refused", metadata: ["device": "\(device.name)", "table": "\(c.table)", "key": "\(c.key)",
+                                                      "why": "\(why.auditAction)"])
             throw why.wireError
         }
         // A change numbered like one already held but with other content: the device's file went
@@ -206,17 +207,15 @@ public final class DepotService: Sendable {
     /// (a ticket's status) forward: a join cannot undo anything. Its other record changes were
     /// decided against a picture weeks old: merged by their clocks they could undo later
     /// corrections, so a person decides (`tally depot quarantine`).
-    /// `cursor` is what the device says it has applied; a device too old to say is judged by
-    /// the cursor of its last pull.
-    ///
-    /// The cursor judged is the highest the device ever showed (this request's and every
-    /// earlier one's, `DeviceRegistry.highestCursor`): a request delayed on the way, or
-    /// replayed, carries an old cursor, but the device that sent it has since applied more.
+    /// The cursor judged is the highest the device ever showed: `cursor` (what this request
+    /// says it has applied; absent from older devices) merged with every earlier one
+    /// (`DeviceRegistry.highestCursor`). A request delayed on the way, or replayed, carries an
+    /// old cursor, but the device that sent it has since applied more.
     func staleWrites(of device: DeviceRecord, site: SiteID, cursor: VersionVector?) throws -> ((Change) -> String?)? {
         guard let horizon = try DepotCompaction.horizon(of: replica) else { return nil }
-        let shown = try registry.highestCursor(of: device.name)
-        let best = [cursor, shown].compactMap { $0 }.reduce(nil as VersionVector?) { $0?.merged(with: $1) ?? $1 }
-        guard DepotCompaction.gap(in: best ?? VersionVector(), below: horizon, own: site) != nil else { return nil }
+        let shown = try registry.highestCursor(of: device.name) ?? VersionVector()
+        let best = cursor.map { shown.merged(with: $0) } ?? shown
+        guard DepotCompaction.gap(in: best, below: horizon, own: site) != nil else { return nil }
         let schema = replica.schema
         let reason = "written on \(device.name)'s copy older than the depot's compacted history (its last sync before: \(device.lastSyncAt ?? "never"))"
         return { c in

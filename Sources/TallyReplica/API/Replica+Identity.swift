@@ -45,13 +45,15 @@ extension Replica {
     /// lifts the bound. A clock set years ahead by mistake then records nothing instead of
     /// stamping entries (and the replica's clock) with a date far in the future.
     public func setClockCeiling(confirmedMilliseconds: UInt64?) throws(ReplicaError) {
-        try withWrite { db, _ in
-            if let ms = confirmedMilliseconds {
-                try db.execute(sql: "INSERT OR REPLACE INTO tally_meta(name, value) VALUES ('clock_ceiling', ?)",
-                               arguments: [Int64(clamping: ms + Self.ceilingMargin)])
+        try withWrite { db, engine in
+            let ceiling = confirmedMilliseconds.map { $0 + Self.ceilingMargin }
+            if let ceiling {
+                try db.execute(sql: "INSERT OR REPLACE INTO tally_meta(name, value) VALUES (?, ?)",
+                               arguments: [EngineState.clockCeilingName, Int64(clamping: ceiling)])
             } else {
-                try db.execute(sql: "DELETE FROM tally_meta WHERE name = 'clock_ceiling'")
+                try db.execute(sql: "DELETE FROM tally_meta WHERE name = ?", arguments: [EngineState.clockCeilingName])
             }
+            engine.clockCeiling = ceiling
         }
     }
 
@@ -62,12 +64,13 @@ extension Replica {
 }
 
 extension EngineState {
-    /// Throws when the wall clock is past the ceiling stored by `Replica.setClockCeiling`.
-    func checkCeiling(_ db: Database) throws(ReplicaError) {
-        let s = try query(db, "SELECT value FROM tally_meta WHERE name = 'clock_ceiling'")
-        defer { s.reset() }
-        guard try s.step() else { return }
-        let ceiling = UInt64(clamping: s.int64(0))
+    /// The engine's `tally_meta` entry holding the clock ceiling.
+    static let clockCeilingName = "clock_ceiling"
+
+    /// Throws when the wall clock is past the ceiling stored by `Replica.setClockCeiling` (kept
+    /// in memory, reread when another process commits: no query per write).
+    func checkCeiling() throws(ReplicaError) {
+        guard let ceiling = clockCeiling else { return }
         let now = clock.wall.nowMilliseconds()
         if now > ceiling { throw ReplicaError.clockBeyondCeiling(nowMilliseconds: now, ceilingMilliseconds: ceiling) }
     }

@@ -224,7 +224,7 @@ extension Replica {
     @discardableResult
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws(ReplicaError) -> T {
         try withWrite { db, engine in
-            try engine.checkCeiling(db)
+            try engine.checkCeiling()
             let tx = WriteTransaction(engine: engine, db: db)
             let result = try body(tx)
             try tx.finish()

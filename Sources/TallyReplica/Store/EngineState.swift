@@ -22,6 +22,9 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
     /// Whether this replica is a device's (`ReplicaRole`), as the file says; reread with the
     /// site table, so a mark made by another process counts at once.
     var isDevice = false
+    /// The wall-clock time past which local writes are refused (`Replica.setClockCeiling`), as
+    /// the file says; reread with the site table like the role.
+    var clockCeiling: UInt64?
 
     // Engine statements.
     let insertLog: RawStatement
@@ -132,6 +135,9 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         let role = try RawStatement(db, "SELECT value FROM tally_meta WHERE name = '\(ReplicaRole.metaName)'")
         defer { role.finalize() }
         isDevice = try role.step() && role.value(0).text == ReplicaRole.device.rawValue
+        let ceiling = try RawStatement(db, "SELECT value FROM tally_meta WHERE name = '\(Self.clockCeilingName)'")
+        defer { ceiling.finalize() }
+        clockCeiling = try ceiling.step() ? UInt64(clamping: ceiling.int64(0)) : nil
         dataVersion = try currentDataVersion(db)
     }
 
@@ -171,9 +177,12 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         var siteIndex: [SiteID: Int]
         var contiguous: [Int: UInt64]
         var dataVersion: Int64
+        var clockCeiling: UInt64?
     }
 
-    func snapshot() -> Snapshot { Snapshot(clock: clock, siteIDs: siteIDs, siteIndex: siteIndex, contiguous: contiguous, dataVersion: dataVersion) }
+    func snapshot() -> Snapshot {
+        Snapshot(clock: clock, siteIDs: siteIDs, siteIndex: siteIndex, contiguous: contiguous, dataVersion: dataVersion, clockCeiling: clockCeiling)
+    }
 
     func restore(_ s: Snapshot) {
         clock = s.clock
@@ -181,6 +190,7 @@ final class EngineState: @unchecked Sendable {  // safe: only used on the Databa
         siteIndex = s.siteIndex
         contiguous = s.contiguous
         dataVersion = s.dataVersion
+        clockCeiling = s.clockCeiling
     }
 
     var localSeq: UInt64 { contiguous[localIndex] ?? 0 }

@@ -54,7 +54,8 @@ struct DayEntries {
         let nonScanKinds = EventKind.allCases.filter { $0 != .scan }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let notVoided = LedgerSQL.notVoided
 
-        try replica.select("SELECT ticket, route, customer, payment, cartons, amount_due FROM tickets WHERE date = ?1 AND tally_cl % 2 = 1", day) { r in
+        try replica.select("SELECT ticket, route, customer, payment, cartons, amount_due FROM tickets "
+                           + "WHERE date = ?1 AND tally_cl % 2 = 1", day) { r in
             d.tickets.append(TicketInfo(ticket: r[0].text ?? "", route: r[1].text ?? "", customer: r[2].text ?? "",
                                         cash: r[3].text == PaymentKind.cash.rawValue, cartons: Int(r[4].integer ?? 0),
                                         amountDue: Money(minorUnits: r[5].integer ?? 0)))
@@ -80,7 +81,8 @@ struct DayEntries {
         d.active = DayLedger(events: all).active
         // Goods returned that day on a ticket of an earlier day.
         for t in Set(d.active.filter { $0.kind == EventKind.return.rawValue }.compactMap(\.ticket)) where d.issued[t] == nil {
-            try replica.select("SELECT ticket, product_code, product_name, quantity, unit_price FROM ticket_lines WHERE ticket = ?1 AND tally_cl % 2 = 1 ORDER BY line_no",
+            try replica.select("SELECT ticket, product_code, product_name, quantity, unit_price FROM ticket_lines "
+                               + "WHERE ticket = ?1 AND tally_cl % 2 = 1 ORDER BY line_no",
                                [.text(t)]) { r in d.addIssued(r) }
         }
 

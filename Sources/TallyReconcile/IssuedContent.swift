@@ -15,7 +15,9 @@ struct IssuedContent: Equatable {
 
     /// The import's lines as a full delivery binds them (`Handover.Line`, nothing short).
     static func fullDelivery(_ issued: [IssuedLine]) -> [Handover.Line] {
-        issued.map { Handover.Line(product: $0.product, name: $0.name, ordered: $0.quantity, delivered: $0.quantity, short: 0, unitPrice: $0.unitPrice) }
+        issued.map {
+            Handover.Line(product: $0.product, name: $0.name, ordered: $0.quantity, delivered: $0.quantity, short: 0, unitPrice: $0.unitPrice)
+        }
     }
 
     /// The bytes a handover's canonical JSON holds when it hands over exactly the import's
@@ -44,7 +46,8 @@ struct IssuedContent: Equatable {
                 let h = handed[i]
                 if h.product == l.product { delivered = l.quantity - min(max(h.short, 0), l.quantity) }
                 if h.product != l.product || h.ordered != l.quantity || h.unitPrice != l.unitPrice || h.name != l.name {
-                    differences.append("line \(i + 1) bound as \(h.ordered) × \(h.product) at \(h.unitPrice), issued as \(l.quantity) × \(l.product) at \(l.unitPrice)")
+                    differences.append("line \(i + 1) bound as \(h.ordered) × \(h.product) at \(h.unitPrice), "
+                                       + "issued as \(l.quantity) × \(l.product) at \(l.unitPrice)")
                 }
             } else {
                 differences.append("line \(i + 1) (\(l.quantity) × \(l.product) at \(l.unitPrice)) is missing")

@@ -193,7 +193,8 @@ public struct Reconciler: Sendable {
                                    + "the van's entry says \(d.due) was due, the import says \(due); settled at \(due)"))
             }
             if t?.cash == true && d.amount != due {
-                x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "collected \(d.amount) of \(due)\(d.reason.map { ": \($0)" } ?? " with no reason given")"))
+                let why = d.reason.map { ": \($0)" } ?? " with no reason given"
+                x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "collected \(d.amount) of \(due)\(why)"))
             } else if t?.cash == false && d.amount != .zero {
                 x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "\(d.amount) cash recorded on a ticket paid electronically"))
             }
@@ -225,7 +226,8 @@ public struct Reconciler: Sendable {
         // A window's fees are cash due and cash taken at once.
         // Deliveries and returns at the import's prices (`IssuedContent`); a window's fee is its
         // own (no order system prices it).
-        let expected = of(.deliver).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + (day.issuedContent[$1.id]?.due ?? $1.due) }
+        let expected = of(.deliver).filter { cashTickets.contains($0.ticket ?? "") }
+            .reduce(Money.zero) { $0 + (day.issuedContent[$1.id]?.due ?? $1.due) }
             - of(.return).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + Self.issuedCredit($1, day) }
             + of(.fee).reduce(Money.zero) { $0 + $1.due }
         let collected = of(.deliver).reduce(Money.zero) { $0 + $1.amount } - of(.return).reduce(Money.zero) { $0 + $1.amount }

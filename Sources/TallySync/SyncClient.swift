@@ -195,8 +195,8 @@ public struct SyncClient: Sendable {
             progress(SyncProgress(phase: .push, done: summary.pushed, total: toPush))
             let answer: PushResponse
             do {
-                answer = try await client.post("/v1/push", PushRequest(schemaVersion: schemaVersion, site: replica.site, changes: page, cursor: applied),
-                                               as: PushResponse.self, meter: meter)
+                let request = PushRequest(schemaVersion: schemaVersion, site: replica.site, changes: page, cursor: applied)
+                answer = try await client.post("/v1/push", request, as: PushResponse.self, meter: meter)
             } catch .refused(let e) where e.code == WireError.sequenceReusedCode {
                 throw .recoveryNeeded(.fileWentBack)
             }

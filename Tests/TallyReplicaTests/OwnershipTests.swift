@@ -54,7 +54,8 @@ import Testing
         #expect(try JSONDecoder().decode(Schema.self, from: Data(json.utf8)) == Self.schema)
 
         // An older depot's schema (no attribute at all) decodes as anyone's.
-        let old = #"{"version":1,"tables":[{"name":"t","key":"id","kind":"record","deletable":false,"columns":[{"name":"a","type":"text","merge":"register"}]}]}"#
+        let old = #"{"version":1,"tables":[{"name":"t","key":"id","kind":"record","deletable":false,"#
+            + #""columns":[{"name":"a","type":"text","merge":"register"}]}]}"#
         let decoded = try JSONDecoder().decode(Schema.self, from: Data(old.utf8))
         #expect(decoded.tables[0].writer == .anyone && decoded.tables[0].columns[0].writer == .anyone)
         let unknown = old.replacingOccurrences(of: #""merge":"register""#, with: #""merge":"register","writer":"window""#)
@@ -95,7 +96,8 @@ import Testing
         #expect(try van.isDevice, "a snapshot is a device's")
         let digest = try van.digest()
         let attempts: [(String, (WriteTransaction) throws -> Void, ReplicaError)] = [
-            ("a price", { try $0.update("lines", key: "T1/1", ["price": .integer(1)]) }, .ownedByDepot(table: "lines", key: "T1/1", part: .column("price"))),
+            ("a price", { try $0.update("lines", key: "T1/1", ["price": .integer(1)]) },
+             .ownedByDepot(table: "lines", key: "T1/1", part: .column("price"))),
             ("a due among a note", { try $0.update("tickets", key: "T1", ["note": "x", "due": .integer(1)]) },
              .ownedByDepot(table: "tickets", key: "T1", part: .column("due"))),
             ("a new ticket", { try $0.insert("tickets", key: "T2", ["note": "x"]) }, .ownedByDepot(table: "tickets", key: "T2", part: .row)),

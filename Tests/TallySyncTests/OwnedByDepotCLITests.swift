@@ -41,7 +41,8 @@ struct OwnedByDepotCLITests {
         #expect(scan.status == 0, "\(scan)")
         let signature = scratch.path("sig.png")
         try Data([0x89, 0x50, 0x4E, 0x47] + Array(repeating: 9, count: 500)).write(to: URL(fileURLWithPath: signature))
-        return try await Tool.run(["van", "deliver", ticket, "--signature", signature, "--cash", cash.description, "--replica", van.path], in: scratch)
+        return try await Tool.run(["van", "deliver", ticket, "--signature", signature, "--cash", cash.description, "--replica", van.path],
+                                  in: scratch)
     }
 
     /// What the lines add up to at 0.01 a carton: the price a dishonest van would like.
@@ -159,9 +160,12 @@ struct OwnedByDepotCLITests {
         let content = exceptions.filter { $0["kind"] as? String == "content_mismatch" && $0["ticket"] as? String == ticket.ticket }
         #expect(content.count == 1, "\(exceptions)")
         let detail = content.first?["detail"] as? String ?? ""
-        #expect(detail.contains("differs from the ticket as issued") && detail.contains(ticket.amountDue.description) && detail.contains(cheap.description),
+        #expect(detail.contains("differs from the ticket as issued") && detail.contains(ticket.amountDue.description)
+                    && detail.contains(cheap.description),
                 "\(detail)")
-        #expect(exceptions.contains { $0["kind"] as? String == "cash_mismatch" && ($0["detail"] as? String ?? "").contains("collected \(cheap) of \(ticket.amountDue)") },
+        #expect(exceptions.contains {
+            $0["kind"] as? String == "cash_mismatch" && ($0["detail"] as? String ?? "").contains("collected \(cheap) of \(ticket.amountDue)")
+        },
                 "\(exceptions)")
         await depot.stop()
     }

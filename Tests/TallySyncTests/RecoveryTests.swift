@@ -149,7 +149,8 @@ import TallyRoutes
 
         let soon = IsoTime.format(UInt64(Date().timeIntervalSince1970 * 1000) + 3 * 86_400_000, offsetMinutes: 480)
         #expect(try await Tool.run(["replica", "write", van.path, "events", "EV-ahead", "route=R07", "kind=deposit", "device=van-a",
-                                    "amount=5000", "ref=BANK-1", "day=\(Self.today)", "at=\(soon)"], in: scratch, env: ["TALLY_NOW": soon]).status == 0)
+                                    "amount=5000", "ref=BANK-1", "day=\(Self.today)", "at=\(soon)"],
+                                   in: scratch, env: ["TALLY_NOW": soon]).status == 0)
         let stillWrong = try await Tool.run(["sync", "--replica", van.path], in: scratch, env: ["TALLY_NOW": soon])
         #expect(stillWrong.status == 1 && stillWrong.stderr.contains("days ahead of the depot's"), "\(stillWrong)")
 

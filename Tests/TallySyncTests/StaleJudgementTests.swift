@@ -8,6 +8,9 @@ import TallyReplica
 /// when it sent it; if compaction passed that cursor meanwhile, the changes were judged written
 /// on an old copy. The depot now judges by the highest cursor the device ever showed.
 @Suite struct StaleJudgementTests {
+    /// A version vector stored as JSON in a replica's settings.
+    static func vector(_ json: String) throws -> VersionVector { try JSONDecoder().decode(VersionVector.self, from: Data(json.utf8)) }
+
     @Test func aDelayedPushWithAnOldCursorIsNotHeldForReview() async throws {
         let scratch = try Scratch("stale-judgement")
         let depot = try await DepotProcess(scratch)
@@ -20,7 +23,7 @@ import TallyReplica
         let a = try await DeviceFile.join(depot, "van-a", route: "R01")
         let b = try await DeviceFile.join(depot, "van-b", route: "R01")
         for d in [a, b] { #expect(try await d.sync(scratch).status == 0) }
-        let oldCursor = try a.withReplica { r in try JSONDecoder().decode(VersionVector.self, from: Data(try #require(try r.setting("sync.cursor")).utf8)) }
+        let oldCursor = try a.withReplica { r in try Self.vector(try #require(try r.setting("sync.cursor"))) }
 
         // The day goes on: the depot's staff note a ticket, both vans sync it, and the depot
         // compacts past van-a's old cursor.
@@ -30,7 +33,7 @@ import TallyReplica
         for _ in 0..<2 { for d in [a, b] { #expect(try await d.sync(scratch).status == 0) } }
         let compact = try await Tool.run(["depot", "compact", "--data", depot.data, "--json"], in: scratch)
         #expect(compact.status == 0, "\(compact)")
-        let horizon = try depot.withReplica { r in try JSONDecoder().decode(VersionVector.self, from: Data(try #require(try r.setting("compact.horizon")).utf8)) }
+        let horizon = try depot.withReplica { r in try Self.vector(try #require(try r.setting("compact.horizon"))) }
         #expect(DepotCompactionGap.below(oldCursor, horizon), "the horizon passed van-a's old cursor: \(horizon) \(oldCursor)")
 
         // van-a notes something on a ticket; the push that carries it is sent with the cursor

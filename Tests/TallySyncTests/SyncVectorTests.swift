@@ -126,7 +126,8 @@ import TallyRoutes
                      "POST", "/v1/pull", device: "van-b", newer, requestType: nil, responseType: "Error")
         clock.advance(by: 1_000)
         try a.write { tx in try tx.update("tickets", key: "R07-T1", ["amount_due": .integer(5)]) }
-        try exchange("10-error-depot-owned.json", "van-a changes what its ticket is due: only the depot's import writes that; the whole push is refused and audited.",
+        try exchange("10-error-depot-owned.json",
+                     "van-a changes what its ticket is due: only the depot's import writes that; the whole push is refused and audited.",
                      "POST", "/v1/push", device: "van-a", PushRequest(schemaVersion: 1, site: siteA, changes: try a.ownChanges(after: 4, limit: 10)),
                      requestType: "PushRequest", responseType: "Error")
         return out
@@ -236,7 +237,8 @@ import TallyRoutes
 
     @Test func schemasAreWellFormedAndTheValidatorBites() throws {
         let validator = try SchemaValidator(directory: Self.schemaDir)
-        #expect(validator.schemaNames == ["AlarmRequest", "BlobList", "Change", "Error", "HelloResponse", "JoinRequest", "JoinResponse", "PullRequest", "PullResponse",
+        #expect(validator.schemaNames == ["AlarmRequest", "BlobList", "Change", "Error", "HelloResponse", "JoinRequest", "JoinResponse",
+                                          "PullRequest", "PullResponse",
                                           "PushRequest", "PushResponse", "SettlementRequest", "VersionInfo", "VersionVector"].map { "\($0).schema.json" })
         func json(_ s: String) throws -> JSONValue { try JSONValue.parse(Array(s.utf8)) }
         let site = String(repeating: "0", count: 31) + "a"

@@ -87,7 +87,9 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         // copy holds it.
         let depotReplica = try Replica.open(at: (depot.data as NSString).appendingPathComponent("depot.sqlite"), options: .quiet())
         try depotReplica.write { tx in
-            for d in devices where d.role == .van { try tx.insert("tickets", key: SimDevice.notesTicket(d.scope), ["route": .text(d.scope), "status": "planned"]) }
+            for d in devices where d.role == .van {
+                try tx.insert("tickets", key: SimDevice.notesTicket(d.scope), ["route": .text(d.scope), "status": "planned"])
+            }
         }
         try depotReplica.close()
     }

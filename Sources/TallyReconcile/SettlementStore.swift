@@ -14,6 +14,8 @@ public final class SettlementStore: Sendable {
         self.clock = clock
         var config = Configuration()
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") }
+        // Bank lines and approvals: readable by the depot's user only.
+        try PrivateFiles.prepareDatabase(path)
         queue = try DatabaseQueue(path: path, configuration: config)
         try queue.write { db in
             try db.execute(sql: """

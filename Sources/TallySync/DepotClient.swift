@@ -163,7 +163,9 @@ struct DepotClient: Sendable {
     /// the line failing mid-body is thrown as it comes (the caller calls it unreachable).
     private static func write(_ body: HTTPClientResponse.Body, to path: String, inflate: Bool) async throws -> Int {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
+        // A snapshot holds the device's scope: readable by its owner only, like the replica.
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: Int(PrivateFiles.fileMode)]),
+              (try? PrivateFiles.restrict(path)) != nil, let out = FileHandle(forWritingAtPath: path) else {
             throw SyncError.local(.storage("cannot create \(path); check the folder exists and can be written"))
         }
         defer { try? out.close() }

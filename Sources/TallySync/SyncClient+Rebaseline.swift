@@ -99,6 +99,7 @@ extension SyncClient {
         try local {
             if (try? FileManager.default.linkItem(atPath: path, toPath: previous)) == nil {
                 try FileManager.default.copyItem(atPath: path, toPath: previous)
+                try PrivateFiles.restrict(previous)
             }
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             guard rename(partial, path) == 0 else {

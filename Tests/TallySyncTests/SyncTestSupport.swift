@@ -53,7 +53,7 @@ enum Tool {
         let errPath: String
         let started = Date()
 
-        init(_ args: [String], env: [String: String] = [:], logDir: String) throws {
+        init(_ args: [String], env: [String: String] = [:], input: String? = nil, logDir: String) throws {
             let id = UUID().uuidString.prefix(8)
             outPath = (logDir as NSString).appendingPathComponent("p-\(id).out")
             errPath = (logDir as NSString).appendingPathComponent("p-\(id).err")
@@ -66,7 +66,13 @@ enum Tool {
             e["TALLY_LOG"] = nil
             for (k, v) in env { e[k] = v }
             process.environment = e
-            process.standardInput = FileHandle.nullDevice
+            if let input {
+                let inPath = (logDir as NSString).appendingPathComponent("p-\(id).in")
+                FileManager.default.createFile(atPath: inPath, contents: Data(input.utf8))
+                process.standardInput = FileHandle(forReadingAtPath: inPath)
+            } else {
+                process.standardInput = FileHandle.nullDevice
+            }
             process.standardOutput = FileHandle(forWritingAtPath: outPath)
             process.standardError = FileHandle(forWritingAtPath: errPath)
             try process.run()
@@ -102,8 +108,9 @@ enum Tool {
 
     /// Runs `tally args...` to the end.
     @discardableResult
-    static func run(_ args: [String], in scratch: Scratch, env: [String: String] = [:], timeout: Double = 120) async throws -> Result {
-        try await Running(args, env: env, logDir: scratch.url.path).wait(timeout: timeout)
+    static func run(_ args: [String], in scratch: Scratch, env: [String: String] = [:], input: String? = nil,
+                    timeout: Double = 120) async throws -> Result {
+        try await Running(args, env: env, input: input, logDir: scratch.url.path).wait(timeout: timeout)
     }
 }
 

@@ -33,6 +33,8 @@ public final class DeviceRegistry: Sendable {
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        // Credential hashes and the audit log: readable by the depot's user only.
+        try PrivateFiles.prepareDatabase(path)
         queue = try DatabaseQueue(path: path, configuration: config)
         self.clock = clock
         // Registries made before device keys gain the column.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SwiftASN1
+import TallyReplica
 import X509
 
 /// The depot's own small certificate authority, for a depot on a private network that has no
@@ -36,7 +37,7 @@ public struct DepotCertificates: Sendable {
     public func make(hosts: [String], days: Int, now: Date) throws -> Made {
         guard !hosts.isEmpty else { throw DepotError.refused("name at least one --host the devices will use to reach the depot") }
         guard (1...3650).contains(days) else { throw DepotError.refused("--days must be between 1 and 3650") }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try PrivateFiles.folder(folder)
         let (caKey, caCert, newCA) = try loadOrMakeCA(now: now)
 
         let key = P256.Signing.PrivateKey()
@@ -111,7 +112,11 @@ public struct DepotCertificates: Sendable {
     private func file(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
 
     private func write(_ text: String, to path: String, secret: Bool) throws {
+        if secret {
+            try PrivateFiles.write(Array(text.utf8), to: path)  // 0600 from its first byte
+            return
+        }
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: secret ? 0o600 : 0o644], ofItemAtPath: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
     }
 }

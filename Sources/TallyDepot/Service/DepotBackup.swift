@@ -35,7 +35,7 @@ public enum DepotBackup {
         guard !fm.fileExists(atPath: out) else { throw DepotError.refused("\(out) already exists; choose a new file name for the backup") }
         let scratch = out + ".parts"
         try? fm.removeItem(atPath: scratch)
-        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try PrivateFiles.folder(scratch)
         defer { try? fm.removeItem(atPath: scratch) }
         var entries: [Entry] = []
         for name in databases {
@@ -46,6 +46,7 @@ public enum DepotBackup {
             config.readonly = true
             config.busyMode = .timeout(30)
             let from = try DatabaseQueue(path: source, configuration: config)
+            try PrivateFiles.prepareDatabase(copy)
             let to = try DatabaseQueue(path: copy)
             try from.backup(to: to)
             try from.close()
@@ -56,7 +57,11 @@ public enum DepotBackup {
         let manifest = BackupManifest(created: IsoTime.format(clock.nowMilliseconds(), offsetMinutes: 0), files: entries)
         let header = magic + String(decoding: try JSONEncoder().encode(manifest), as: UTF8.self) + "\n"
         let partial = out + ".writing"
-        guard fm.createFile(atPath: partial, contents: Data(header.utf8)) else { throw DepotError.refused("cannot write \(out); check the folder exists and is writable") }
+        // Every device's data and the credential hashes: readable by the depot's user only.
+        guard fm.createFile(atPath: partial, contents: Data(header.utf8), attributes: [.posixPermissions: Int(PrivateFiles.fileMode)]) else {
+            throw DepotError.refused("cannot write \(out); check the folder exists and is writable")
+        }
+        try PrivateFiles.restrict(partial)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partial))
         try handle.seekToEnd()
         for e in entries {
@@ -88,15 +93,16 @@ public enum DepotBackup {
             throw DepotError.refused("\(folder.path) already holds a depot; stop the depot, then restore with --replace (its current files are kept beside as *.before-restore-…)")
         }
         // Unpack and check everything into a scratch folder first.
-        try fm.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
+        try PrivateFiles.folder(folder.path)
         let scratch = (folder.path as NSString).appendingPathComponent(".restore-\(clock.nowMilliseconds())")
-        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try PrivateFiles.folder(scratch)
         defer { try? fm.removeItem(atPath: scratch) }
         try input.seek(toOffset: UInt64(end + 1))
         for e in manifest.files {
             guard databases.contains(e.name) else { throw DepotError.refused("\(file) names an unexpected file \(e.name); nothing was changed") }
             let path = (scratch as NSString).appendingPathComponent(e.name)
-            fm.createFile(atPath: path, contents: nil)
+            fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: Int(PrivateFiles.fileMode)])
+            try PrivateFiles.restrict(path)
             let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             var left = e.size
             var hasher = SHA256()

@@ -19,7 +19,7 @@ public struct DepotFolder: Sendable {
         if FileManager.default.fileExists(atPath: replicaPath) || FileManager.default.fileExists(atPath: registryPath) {
             throw DepotError.refused("\(path) already holds a depot; use it as it is, or choose an empty folder")
         }
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try PrivateFiles.folder(path)
         _ = try Replica.create(at: replicaPath, schema: schema, options: Self.depotOptions(options))
         _ = try DeviceRegistry.create(at: registryPath, clock: options.wallClock)
     }

@@ -12,6 +12,7 @@ extension Replica {
     /// under the old site would reuse their numbers with other content. A new site cannot.
     public static func assignNewSite(at path: String, site: SiteID = .random(), settings: [String: String] = [:]) throws(ReplicaError) -> SiteID {
         guard FileManager.default.fileExists(atPath: path) else { throw ReplicaError.notAReplica(path: path, reason: "there is no such file") }
+        try PrivateFiles.prepareDatabase(path)
         do {
             let queue = try DatabaseQueue(path: path)
             defer { try? queue.close() }

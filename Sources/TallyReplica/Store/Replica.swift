@@ -93,6 +93,8 @@ public final class Replica: Sendable {
     }
 
     private static func openQueue(_ path: String, _ options: ReplicaOptions) throws(ReplicaError) -> DatabaseQueue {
+        // It holds the device's credential and signing key: readable by its owner only.
+        try PrivateFiles.prepareDatabase(path)
         var config = Configuration()
         config.busyMode = .timeout(10)
         let sync = options.durability.pragma

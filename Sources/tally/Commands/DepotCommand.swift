@@ -41,20 +41,30 @@ struct DepotEnroll: TallyCommand {
     @Option(help: "A window's kind.")
     var window: String?
     @OptionGroup var data: DataOption
+    @OptionGroup var out: CredentialOut
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     func execute() throws {
         let registry = try data.folder.registry(clock: SystemWallClock())
         let scope = role == .window ? window : route
+        try out.check()
         let (device, credential) = try registry.enroll(name: name, role: role, scope: scope)
+        if let file = try out.write(credential, device: device.name) {
+            if json { try Console.json(["device": device.name, "role": device.role.rawValue, "scope": device.scope ?? "", "credentialFile": file]); return }
+            Console.out("""
+                enrolled \(device.name) (\(device.role.rawValue)\(device.scope.map { ", \($0)" } ?? ""))
+                credential written to \(file) (readable by you only; not shown). On the device: tally join http://DEPOT:8080 --credential-file \(file)
+                """)
+            return
+        }
         if json {
             try Console.json(["device": device.name, "role": device.role.rawValue, "scope": device.scope ?? "", "credential": credential.token])
         } else {
             Console.out("""
                 enrolled \(device.name) (\(device.role.rawValue)\(device.scope.map { ", \($0)" } ?? ""))
                 credential: \(credential.token)
-                This is the only time it is shown. On the device: tally join http://DEPOT:8080 --credential \(credential.token)
+                This is the only time it is shown. On the device: tally join http://DEPOT:8080 --credential-file FILE (FILE holding it)
                 """)
         }
     }
@@ -77,19 +87,28 @@ struct DepotRevoke: TallyCommand {
 struct DepotRotate: TallyCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate", abstract: "Issue a device a new credential; the old one is refused at once.",
-        discussion: "The device keeps its replica, its site and its signing key: give it the new credential with `tally credential TOKEN --replica PATH`.")
+        discussion: "The device keeps its replica, its site and its signing key: give it the new credential with "
+            + "`tally credential --credential-file FILE --replica PATH`.")
     @Argument(help: "The device's name.")
     var name: String
     @OptionGroup var data: DataOption
+    @OptionGroup var out: CredentialOut
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     func execute() throws {
+        try out.check()
         let c = try data.folder.registry(clock: SystemWallClock()).rotate(name: name)
+        if let file = try out.write(c, device: name) {
+            if json { try Console.json(["device": name, "credentialFile": file]); return }
+            Console.out("new credential for \(name) written to \(file) (readable by you only); the old one is refused from now on. "
+                + "On the device: tally credential --credential-file \(file) --replica PATH")
+            return
+        }
         if json { try Console.json(["device": name, "credential": c.token]); return }
         Console.out("""
             new credential for \(name): \(c.token)
-            This is the only time it is shown; the old one is refused from now on. On the device: tally credential \(c.token) --replica PATH
+            This is the only time it is shown; the old one is refused from now on. On the device: tally credential --credential-file FILE --replica PATH (FILE holding it)
             """)
     }
 }

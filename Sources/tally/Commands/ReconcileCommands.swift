@@ -11,15 +11,18 @@ import TallySync
 struct SettlementOptions: ParsableArguments {
     @Option(help: "The depot's data folder (on the depot itself).")
     var data: String?
-    @Option(help: "The depot's URL, from an accountant's device (with --credential).")
+    @Option(help: "The depot's URL, from an accountant's device (with --credential-file or TALLY_CREDENTIAL).")
     var depot: String?
-    @Option(help: "The accountant device's credential (with --depot).")
-    var credential: String?
+    @OptionGroup var credential: CredentialInput
     @OptionGroup var trust: TrustOptions
 
     func validate() throws {
-        guard (data == nil) != (depot == nil) else { throw ValidationError("give either --data DIR (on the depot) or --depot URL --credential TOKEN") }
-        if depot != nil && credential == nil { throw ValidationError("--depot needs --credential TOKEN (an accountant's)") }
+        guard (data == nil) != (depot == nil) else {
+            throw ValidationError("give either --data DIR (on the depot) or --depot URL with an accountant's credential (--credential-file FILE)")
+        }
+        if depot != nil && !credential.isGiven {
+            throw ValidationError("--depot needs an accountant's credential: --credential-file FILE, --credential-file -, or TALLY_CREDENTIAL")
+        }
     }
 
     var folder: DepotFolder { DepotFolder(data ?? ".") }
@@ -27,7 +30,7 @@ struct SettlementOptions: ParsableArguments {
     /// The remote depot, when settling over HTTP.
     func remote() throws -> SettlementClient? {
         guard let depot else { return nil }
-        return try SettlementClient(url: try depotURL(depot), credential: credential ?? "", trust: try trust.trust())
+        return try SettlementClient(url: try depotURL(depot), credential: try credential.required(for: "--depot"), trust: try trust.trust())
     }
 
     func store() throws -> SettlementStore {

@@ -38,8 +38,7 @@ struct JoinCommand: AsyncParsableCommand {
 
     @Argument(help: "The depot's URL, e.g. https://depot.example:8443 (http:// only on this machine unless --allow-plain-http)")
     var url: String
-    @Option(help: "The credential `tally depot enroll` printed.")
-    var credential: String
+    @OptionGroup var credential: CredentialInput
     @OptionGroup var replica: ReplicaPathOption
     @OptionGroup var trust: TrustOptions
     @Flag(help: "Print the result as JSON.")
@@ -48,7 +47,8 @@ struct JoinCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let u = try depotURL(url)
-            let s = try await SyncClient.join(url: u, credential: credential, replicaPath: replica.path, options: .cli(), trust: try trust.trust())
+            let token = try credential.required(for: "joining")
+            let s = try await SyncClient.join(url: u, credential: token, replicaPath: replica.path, options: .cli(), trust: try trust.trust())
             if json { try Console.json(s); return }
             Console.out("joined \(url) as \(s.device) (\(s.role)\(s.scope.map { ", \($0)" } ?? "")); replica \(s.replica)\nnext: `tally sync --replica \(s.replica)`")
         } catch {
@@ -119,15 +119,18 @@ enum ByteCount {
 struct CredentialCommand: TallyCommand {
     static let configuration = CommandConfiguration(
         commandName: "credential", abstract: "Store a new credential on a joined device (after `tally depot rotate`).",
-        discussion: "The replica, its site and its signing key stay as they are; the next `tally sync` uses the new credential.")
-    @Argument(help: "The new credential.")
-    var token: String
+        discussion: "The replica, its site and its signing key stay as they are; the next `tally sync` uses the new credential. "
+            + "Give it as a file (--credential-file FILE, `-` for standard input) or in TALLY_CREDENTIAL rather than typed: `ps` shows a command line.")
+    @Argument(help: "The new credential (every user of this machine sees it in `ps`: prefer --credential-file).")
+    var token: String?
+    @Option(help: ArgumentHelp("Read the new credential from this file, `-` for standard input.", valueName: "file"))
+    var credentialFile: String?
     @OptionGroup var replica: ReplicaPathOption
 
     func execute() throws {
-        let t = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = try CredentialInput.required(for: "storing a new credential", file: credentialFile, inline: token)
         guard Credential(token: t) != nil else {
-            throw ValidationError("'\(token)' is not a credential; paste the whole line `tally depot rotate` printed")
+            throw ValidationError("that is not a credential; give the whole line `tally depot rotate` printed or wrote")
         }
         try SyncClient.replaceCredential(t, in: try Replica.open(at: replica.path, options: .cli()))
         Console.out("stored the new credential in \(replica.path); run `tally sync` to use it")

@@ -96,13 +96,19 @@ public struct PullRequest: Codable, Sendable, Equatable {
     /// The cursor the last pull returned (empty on a first pull).
     public var cursor: VersionVector
     public var limit: Int
-    public init(schemaVersion: Int, cursor: VersionVector, limit: Int) {
+    /// The depot epoch (`HelloResponse.epoch`) of the depot that gave this cursor; absent when
+    /// the device does not know it (a first pull, a device older than the field). A depot that
+    /// has that epoch never gave a cursor past its own log: one is refused. Under another
+    /// epoch (the depot was restored since), the depot serves from what it holds.
+    public var epoch: String?
+    public init(schemaVersion: Int, cursor: VersionVector, limit: Int, epoch: String? = nil) {
         protocolVersion = ProtocolVersion.current
         self.schemaVersion = schemaVersion
         self.cursor = cursor
         self.limit = limit
+        self.epoch = epoch
     }
-    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", schemaVersion = "schema", cursor, limit }
+    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", schemaVersion = "schema", cursor, limit, epoch }
 }
 
 public struct PullResponse: Codable, Sendable, Equatable {

@@ -42,6 +42,11 @@ extension WireError {
     /// device's file went back to an older copy. The device takes a new identity.
     public static func sequenceReused(_ m: String) -> WireError { WireError(409, sequenceReusedCode, m) }
     public static let sequenceReusedCode = "sequence_reused"
+    /// A pull cursor past what the depot has ever held, under the epoch the device says it was
+    /// given in: no depot gave it. The device pulls again without its claim (the depot then
+    /// serves from what it holds).
+    public static func impossibleCursor(_ m: String) -> WireError { WireError(409, impossibleCursorCode, m) }
+    public static let impossibleCursorCode = "impossible_cursor"
     /// A request that did not arrive whole in time (too slow a body, or past the deadline):
     /// dropped, nothing was done.
     /// A device treats it as unreachable: its changes wait for the next sync.

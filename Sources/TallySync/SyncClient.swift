@@ -179,7 +179,8 @@ public struct SyncClient: Sendable {
 
         // What the depot holds of this device, before anything is pushed.
         var ack = try Self.local { try self.ack() }
-        if let hello = try await client.hello(meter: meter) {
+        let hello = try await client.hello(meter: meter)
+        if let hello {
             ack = try takeStock(hello, ack: ack, summary: &summary)
         }
 
@@ -220,14 +221,22 @@ public struct SyncClient: Sendable {
 
         // Pull: what the scope allows, after the cursor.
         var cursor = try Self.local { try SyncSettings.cursor(replica) }
+        // The epoch the cursor was given under, claimed only when it is the depot's now.
+        var claim = try Self.local { try replica.setting(SyncSettings.cursorEpoch) }.flatMap { $0 == hello?.epoch ? $0 : nil }
         while true {
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
             let answer: PullResponse
             do {
-                answer = try await client.post("/v1/pull", PullRequest(schemaVersion: schemaVersion, cursor: cursor, limit: pageSize),
+                answer = try await client.post("/v1/pull", PullRequest(schemaVersion: schemaVersion, cursor: cursor, limit: pageSize, epoch: claim),
                                                as: PullResponse.self, meter: meter)
             } catch .refused(let e) where e.code == WireError.rebaselineCode {
                 throw .rebaselineRequired(pending: try pending(), held: summary.held)
+            } catch .refused(let e) where e.code == WireError.impossibleCursorCode && claim != nil {
+                // The file's cursor is past what this depot holds (the file was edited, or the
+                // depot's files were put back by hand): pull from what the depot holds.
+                logger.warning("the depot refused this device's pull cursor; pulling from what it holds", metadata: ["reason": "\(e.message)"])
+                claim = nil
+                continue
             }
             let changes = answer.changes
             let applied = try Self.local { try replica.apply(changes, trustClocks: true, deferUnknown: true) }
@@ -236,8 +245,10 @@ public struct SyncClient: Sendable {
             }
             summary.pulled += changes.count
             cursor = answer.cursor
+            claim = hello?.epoch
             let c = SyncSettings.encode(cursor)
-            try Self.local { try replica.setSettings([SyncSettings.cursor: c]) }
+            let given = claim
+            try Self.local { try replica.setSettings([SyncSettings.cursor: c, SyncSettings.cursorEpoch: given]) }
             // A depot restored from an older backup acknowledges less than we pushed: push again.
             if answer.ack < ack {
                 logger.warning("the depot has lost changes of this device; pushing them again", metadata: ["depot_ack": "\(answer.ack)", "ours": "\(ack)"])

@@ -18,6 +18,8 @@ struct SyncSettings {
     /// The depot's epoch at the last sync (`HelloResponse.epoch`): a new one means it was
     /// restored from a backup.
     static let depotEpoch = "sync.depot_epoch"
+    /// The depot epoch under which `cursor` was given (`PullRequest.epoch`).
+    static let cursorEpoch = "sync.cursor_epoch"
     /// A new identity being taken (`SyncClient.recover`), kept until it is complete:
     /// "<new site hex> <reason>".
     static let recovering = "sync.recovering"

@@ -15,11 +15,13 @@ import TallyRoutes
         let w2 = try h.device("W2", role: .window, scope: "housing")
         let van = try h.device("van-07", scope: "R07")
         let acct = try h.device("accounts", role: .accountant)
+        let (w1Key, vanKey) = (try DeviceKey.stored(in: w1.replica), try DeviceKey.stored(in: van.replica))
 
         try w1.replica.write { tx in
             try tx.insert("requests", key: "2026-11-27/W1-001", ["window": .text("grants"), "device": .text("W1"), "day": .text("2026-11-27"),
                                                                "queue": .text("W1-001"), "mode": .text("joint"), "departments": .text("grants|housing")])
-            try tx.insert("events", key: "W1/fee/1", ["window": .text("grants"), "kind": .text("fee"), "amount": .integer(5000), "device": .text("W1")])
+            try EventChain.insert(tx, id: "W1/fee/1", ["window": .text("grants"), "kind": .text("fee"), "amount": .integer(5000), "device": .text("W1")],
+                                  key: w1Key)
         }
         try w2.replica.write { tx in
             try tx.insert("service_steps", key: "W2/2026-11-27/W1-001/sign", ["window": .text("housing"), "subject": .text("2026-11-27/W1-001"),
@@ -27,7 +29,8 @@ import TallyRoutes
         }
         try van.replica.write { tx in
             try tx.insert("complaints", key: "C-van-07-1", ["route": .text("R07"), "device": .text("van-07"), "text": .text("少了一条")])
-            try tx.insert("events", key: "van-07/scan/1", ["route": .text("R07"), "kind": .text("scan"), "device": .text("van-07")])
+            try EventChain.insert(tx, id: "van-07/scan/1", ["route": .text("R07"), "kind": .text("scan"), "device": .text("van-07")],
+                                  key: vanKey)
         }
         for d in [w1, w2, van] { #expect(try h.pushAll(d).ack == (d === van ? 2 : d === w1 ? 2 : 1)) }
 

@@ -58,8 +58,9 @@ final class ServiceHarness: @unchecked Sendable {  // safe: used by one test at 
     }
 
     /// `signed`: the device makes a signing key and registers it at its join, as `tally join`
-    /// does (its replica then holds the key, `DeviceKey.stored(in:)`).
-    func device(_ name: String, role: DeviceRole = .van, scope: String? = nil, site: SiteID = .random(), signed: Bool = false) throws -> Device {
+    /// does (its replica then holds the key, `DeviceKey.stored(in:)`); a device without one
+    /// writes no ledger entries the depot takes.
+    func device(_ name: String, role: DeviceRole = .van, scope: String? = nil, site: SiteID = .random(), signed: Bool = true) throws -> Device {
         let (_, credential) = try service.registry.enroll(name: name, role: role, scope: scope)
         let replica = try Replica.create(at: scratch.path("\(name).sqlite"), schema: schema, site: site, options: .quiet(wallClock: clock))
         let d = Device(name: name, credential: credential.token, replica: replica, scope: scope)

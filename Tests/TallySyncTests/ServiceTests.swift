@@ -9,9 +9,11 @@ import TallyRoutes
 /// replays and blobs, where a process would only add time.
 @Suite struct ServiceTests {
     static func events(_ d: ServiceHarness.Device, _ n: Int, prefix: String, route: String? = nil) throws {
+        let key = try DeviceKey.stored(in: d.replica)
         try d.replica.write { tx in
             for i in 0..<n {
-                try tx.insert("events", key: "\(prefix)-\(i)", ["route": .text(route ?? d.scope ?? ""), "kind": .text("scan"), "amount": .integer(Int64(i))])
+                try EventChain.insert(tx, id: "\(prefix)-\(i)", ["route": .text(route ?? d.scope ?? ""), "kind": .text("scan"), "amount": .integer(Int64(i))],
+                                      key: key)
             }
         }
     }
@@ -100,7 +102,8 @@ import TallyRoutes
         }
         #expect(try h.depot.digest() == digest)
         // van-b records EV-1 with other content: the depot keeps the first, reports the other.
-        try b.replica.write { tx in try tx.insert("events", key: "EV-1", ["route": .text("R07"), "kind": .text("cash"), "amount": .integer(999)]) }
+        let bKey = try DeviceKey.stored(in: b.replica)
+        try b.replica.write { tx in try EventChain.insert(tx, id: "EV-1", ["route": .text("R07"), "kind": .text("cash"), "amount": .integer(999)], key: bKey) }
         let clash = try h.pushAll(b)
         #expect(clash.applied == 1)
         #expect(clash.violations.map(\.key) == ["EV-1"], "\(clash)")
@@ -183,8 +186,22 @@ import TallyRoutes
         #expect(wrong.status == 400 && ServiceHarness.errorCode(wrong) == "bad_request")
         let badName = h.service.handle(DepotRequest(method: "PUT", path: "/v1/blobs/xyz", headers: auth, body: bytes))
         #expect(badName.status == 400)
+        // Read back only by a device that may see a row naming it: van-a once its delivery
+        // entry names the image; never a van of another route, knowing the hash or not.
+        let other = try h.device("van-z", scope: "R99")
+        let asOther = ["Authorization": "Bearer \(other.credential)"]
+        let before = h.service.handle(DepotRequest(method: "GET", path: "/v1/blobs/\(hash)", headers: auth))
+        #expect(before.status == 404, "named by no row yet")
+        let aKey = try DeviceKey.stored(in: a.replica)
+        try a.replica.write { tx in
+            try EventChain.insert(tx, id: "EV-sig", ["route": .text("R07"), "kind": .text("deliver"), "ref": .text(hash)], key: aKey)
+        }
+        _ = try h.pushAll(a)
         let got = h.service.handle(DepotRequest(method: "GET", path: "/v1/blobs/\(hash)", headers: auth))
         #expect(got.status == 200 && got.body == bytes)
+        let stranger = h.service.handle(DepotRequest(method: "GET", path: "/v1/blobs/\(hash)", headers: asOther))
+        #expect(stranger.status == 404 && ServiceHarness.errorCode(stranger) == "not_found", "\(String(decoding: stranger.body, as: UTF8.self))")
+        #expect(try h.service.registry.auditLog().contains { $0.action == "refused_blob_read" && $0.device == "van-z" })
         let absent = h.service.handle(DepotRequest(method: "GET", path: "/v1/blobs/\(try a.replica.putBlob([9]))", headers: auth))
         #expect(absent.status == 404 && ServiceHarness.errorCode(absent) == "not_found")
         let none = h.call("POST", "/v1/blobs/missing", a, BlobList(hashes: [hash]))

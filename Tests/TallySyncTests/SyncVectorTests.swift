@@ -73,11 +73,16 @@ import TallyRoutes
             credentials[name] = try h.service.registry.enroll(name: name, role: .van, scope: "R07").1.token
         }
         let a = try Replica.create(at: h.scratch.path("van-a.sqlite"), schema: RouteSchema.current, site: siteA, options: .quiet(wallClock: clock))
+        // A fixed signing key (Ed25519 signatures are deterministic): van-a signs its entries.
+        try a.setSettings(["sync.signing_key": String(repeating: "5a", count: 32)])
+        let key = try #require(try DeviceKey.stored(in: a))
+        try key.store(in: a)
 
         try exchange("01-version.json", "GET /version answers without a credential.", "GET", "/version", device: nil, none,
                      requestType: nil, responseType: "VersionInfo")
         try exchange("02-join.json", "van-a (enrolled as a van of route R07) binds its replica's site id and learns its scope and the schema.",
-                     "POST", "/v1/join", device: "van-a", JoinRequest(site: siteA), requestType: "JoinRequest", responseType: "JoinResponse")
+                     "POST", "/v1/join", device: "van-a", JoinRequest(site: siteA, publicKey: key.publicKey), requestType: "JoinRequest",
+                     responseType: "JoinResponse")
         _ = h.service.handle(DepotRequest(method: "POST", path: "/v1/join", headers: ["Authorization": "Bearer \(credentials["van-b"]!)"],  // safe: set above
                                           body: try WireCodec.encode(JoinRequest(site: siteB), compress: false)))
 
@@ -96,8 +101,9 @@ import TallyRoutes
         try a.write { tx in try tx.update("tickets", key: "R07-T1", ["status": .text("delivered")]) }
         clock.advance(by: 1_000)
         try a.write { tx in
-            try tx.insert("events", key: "EV-R07-0001", ["route": .text("R07"), "ticket": .text("R07-T1"), "kind": .text("cash"),
-                                                         "amount": .integer(1250), "device": .text("van-a"), "at": .text("2023-11-14T22:13:23Z")])
+            try EventChain.insert(tx, id: "EV-R07-0001", ["route": .text("R07"), "ticket": .text("R07-T1"), "kind": .text("cash"),
+                                                          "amount": .integer(1250), "device": .text("van-a"), "at": .text("2023-11-14T22:13:23Z")],
+                                  key: key)
         }
         let push = PushRequest(schemaVersion: 1, site: siteA, changes: try a.ownChanges(after: 0, limit: 100))
         clock.advance(by: 500)

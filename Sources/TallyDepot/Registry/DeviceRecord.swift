@@ -48,6 +48,10 @@ public enum AuditAction {
     public static let sequenceReused = "sequence_reused"
     /// A device that took a new identity (its file went back, or its clock ran ahead).
     public static let recovered = "device_recovered"
+    /// A pull cursor past what the depot ever held, under the depot's own epoch, refused.
+    public static let refusedCursor = "refused_cursor"
+    /// A device asking for an image (a signature, a slip) no row it may see names.
+    public static let refusedBlobRead = "refused_blob_read"
 }
 
 /// One line of the depot's audit log: refused writes, enrolments, revocations.

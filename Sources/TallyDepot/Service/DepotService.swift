@@ -89,8 +89,9 @@ public final class DepotService: Sendable {
             logger.debug("blob stored", metadata: ["device": "\(device.name)", "hash": "\(hash.prefix(12))"])
             return try json(["stored": hash], r)
         case ("GET", _) where path.hasPrefix("/v1/blobs/"):
-            _ = try registry.authenticate(r.bearer)
+            let device = try registry.authenticate(r.bearer)
             let hash = String(path.dropFirst("/v1/blobs/".count)).lowercased()
+            try checkBlobRead(hash, device: device)
             guard let bytes = try replica.blob(hash) else { throw WireError.notFound("the depot has no blob \(hash.prefix(12))…; the device that made it has not synced it yet") }
             return DepotResponse(status: 200, headers: ["content-type": "application/octet-stream"], body: bytes)
         default:
@@ -242,9 +243,10 @@ public final class DepotService: Sendable {
         try checkSchema(req.schemaVersion)
         let limit = max(1, min(req.limit, WireLimits.maxChanges))
         let own = device.site.flatMap(SiteID.init(hex:))
+        let cursor = try possibleCursor(req, device: device)
         // History below the compaction horizon is gone: a cursor below it would skip changes.
         if let horizon = try DepotCompaction.horizon(of: replica),
-           let (site, seq) = DepotCompaction.gap(in: req.cursor, below: horizon, own: own) {
+           let (site, seq) = DepotCompaction.gap(in: cursor, below: horizon, own: own) {
             registry.audit(device: device.name, action: "refused_stale_cursor", detail: "cursor \(req.cursor[site]) for site \(site.hex.prefix(8)) is below the compaction horizon \(seq)")
             throw WireError.rebaselineRequired("this device's copy is older than the history the depot keeps (compacted); "
                 + "everything it recorded is at the depot or on it; `tally sync` sets it up again from the depot")
@@ -252,14 +254,37 @@ public final class DepotService: Sendable {
 
         // Through the log's owner index: the device's own scope and the rows without an owner,
         // not every change; its own changes are passed over unread.
-        let page = try replica.changePage(after: req.cursor, limit: limit, owners: scope.pageOwners(device: device), skipping: own) { change, rows in
+        let page = try replica.changePage(after: cursor, limit: limit, owners: scope.pageOwners(device: device), skipping: own) { change, rows in
             try change.site != own && scope.canRead(change, device: device, rows: rows)
         }
         let ack = try own.map { try replica.contiguousSeq(of: $0) } ?? 0
-        registry.recordSync(device: device.name, skewMs: skew(r), cursor: req.cursor)
+        registry.recordSync(device: device.name, skewMs: skew(r), cursor: cursor)
         DepotMetrics.pulled(page.changes.count)
         logger.info("pull", metadata: ["device": "\(device.name)", "changes": "\(page.changes.count)", "more": "\(page.more)"])
         return try json(PullResponse(changes: page.changes, cursor: page.cursor, more: page.more, ack: ack), r)
+    }
+
+    /// The pull's cursor as the depot may take it: never past what its log holds of a site.
+    /// The registry keeps it (compaction and the stale-write rule read it), so an impossible
+    /// one would make the depot believe a device holds what nobody sent it.
+    /// - Under the epoch the device names, the depot gave every cursor it holds and never one
+    ///   past its log: a cursor past it is refused (`409 impossible_cursor`) and audited.
+    /// - Under another epoch or none (the depot was restored since, or the device does not
+    ///   know), the cursor is lowered to what the depot holds: the device is served from there
+    ///   and is given the lowered cursor; changes it already holds come again and change nothing.
+    func possibleCursor(_ req: PullRequest, device: DeviceRecord) throws -> VersionVector {
+        let heads = try replica.versionVector()
+        let possible = req.cursor.meet(heads)
+        guard possible != req.cursor else { return req.cursor }
+        guard let past = req.cursor.sorted.first(where: { $0.seq > heads[$0.site] }) else { return possible }
+        if let claimed = req.epoch, claimed == (try epoch()) {
+            let detail = "pull cursor \(past.seq) for site \(past.site.hex.prefix(8))… is past the \(heads[past.site]) changes the depot holds"
+            registry.audit(device: device.name, action: AuditAction.refusedCursor, detail: detail)
+            logger.warning("impossible pull cursor refused", metadata: ["device": "\(device.name)", "site": "\(past.site.hex.prefix(8))"])
+            throw WireError.impossibleCursor("this device's pull cursor says it holds changes the depot never gave (\(detail)); "
+                + "nothing was stored. `tally sync` pulls again from what the depot holds. The attempt is in the depot's audit log.")
+        }
+        return possible
     }
 
     /// A new replica file holding the device's scope, for a first sync in seconds. The file
@@ -269,7 +294,7 @@ public final class DepotService: Sendable {
         guard let site = device.site.flatMap(SiteID.init(hex:)) else {
             throw WireError.conflict("join the depot first (POST /v1/join), then ask for a snapshot")
         }
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try PrivateFiles.folder(scratch)
         let path = (scratch as NSString).appendingPathComponent("\(Self.snapshotPrefix)\(device.id)-\(UUID().uuidString).sqlite")
         // The file itself goes with the response, which removes it once sent.
         var sent = false

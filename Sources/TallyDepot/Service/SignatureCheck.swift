@@ -5,7 +5,8 @@ import TallyRoutes
 /// under the device's own name and signed with the key it registered at its join. An entry
 /// changed after it was signed, or signed by another key, is refused with the whole push and
 /// audited. A missing predecessor is not refused: the entry is held and its gap shows (as
-/// `chain_gap`) in reconciliation and `tally audit verify` until the predecessor arrives.
+/// `chain_gap`) in reconciliation and `tally audit verify` until the predecessor arrives. A
+/// device that registered no key writes no entries at all.
 ///
 /// One signature check per unbroken run of the chain, not per entry: an entry's signed bytes
 /// hold `prev`, the hash of its predecessor's signed bytes, so the device's signature on the
@@ -19,7 +20,14 @@ enum SignatureCheck {
 
     /// The first entry of the push to refuse, and why.
     static func refusal(in changes: [Change], device: DeviceRecord) -> (Change, String)? {
-        guard let publicKey = device.publicKey else { return nil }
+        // Every device that records entries registers a key at its join (`tally join` makes
+        // one): an entry from a device without one is an entry nobody can verify, and the
+        // books would count it. Refused, not counted.
+        guard let publicKey = device.publicKey else {
+            guard let c = changes.first(where: { $0.table == EventChain.table && !$0.values.isEmpty }) else { return nil }
+            return (c, "entry \(c.key) comes from \(device.name), which registered no signing key at its join, so nobody could "
+                + "verify it; set the device up with `tally join` (after `tally depot rotate \(device.name)` for a new credential)")
+        }
         var entries: [(change: Change, sig: String)] = []
         for c in changes where c.table == EventChain.table && !c.values.isEmpty {
             if let writer = c.value("device")?.text, writer != device.name {

@@ -180,9 +180,14 @@ public struct HelloResponse: Codable, Sendable, Equatable {
     public var ack: UInt64
     /// The depot's clock, milliseconds since 1970 (UTC).
     public var time: UInt64
-    public init(epoch: String, ack: UInt64, time: UInt64) {
+    /// The site the depot binds this device's credential to (absent before it joined, and from
+    /// depots older than it). Not the file's own: the file went back to before a new identity
+    /// it took, or the depot was restored from a backup taken before one (`Recovery`).
+    public var site: String?
+    public init(epoch: String, ack: UInt64, time: UInt64, site: String? = nil) {
         self.epoch = epoch
         self.ack = ack
         self.time = time
+        self.site = site
     }
 }

@@ -77,8 +77,7 @@ extension SyncClient {
             try? old.close()
             throw error
         }
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let previous = path + ".before-rebaseline-" + stamp
+        let previous = keptName(path, "before-rebaseline")
         let rows = try local {
             defer { try? fresh.close() }
             try old.checkpoint()
@@ -90,6 +89,20 @@ extension SyncClient {
         try replaceFile(path, with: partial, keepingAs: previous)
         logger.notice("set up again from the depot", metadata: ["previous": "\(previous)", "rows": "\(rows)"])
         return RebaselineSummary(previous: previous, rows: rows)
+    }
+
+    /// A name beside `path` for the file it replaces: `<path>.<what>-<time>`, with `-2`, `-3`…
+    /// after it when a file of that name is already kept (two in one second).
+    static func keptName(_ path: String, _ what: String) -> String {
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let base = "\(path).\(what)-\(stamp)"
+        var name = base
+        var n = 1
+        while FileManager.default.fileExists(atPath: name) {
+            n += 1
+            name = "\(base)-\(n)"
+        }
+        return name
     }
 
     /// Puts the replica at `partial` in place of the one at `path`, which is kept as `previous`:

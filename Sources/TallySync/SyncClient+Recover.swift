@@ -49,13 +49,23 @@ extension SyncClient {
         let client = try SyncClient(replica: old, clock: options.wallClock, logger: logger)
         let key = try local { try DeviceKey.stored(in: old) }
         let device = try local { try old.setting(SyncSettings.device) }
-        let replay = try local { try old.ownChanges(after: try client.ack(), limit: .max) }
-        _ = try await client.client.post("/v1/join", JoinRequest(site: site, publicKey: key?.publicKey, replaces: old.site, reason: reason.rawValue),
+        // The identity the depot binds now: the file's own, or (the file went back past a new
+        // identity, or the depot was restored from before one) another of this device's.
+        let hello = try await client.client.hello(meter: .init())
+        let bound = hello?.site.flatMap(SiteID.init(hex:)) ?? old.site
+        // Bound elsewhere, the depot's acknowledgement of this file's site says nothing of what
+        // it holds now: every own change is written again unless the depot's copy has it.
+        let from = bound == old.site ? try local { try client.ack() } : 0
+        let replay = try local { try old.ownChanges(after: from, limit: .max) }
+        // And every entry this device ever recorded, under any identity (a restored depot may
+        // lack entries of an identity the file no longer writes as).
+        let entries = try local { try device.map { try old.rows(EventChain.table, where: "device", is: .text($0)) } ?? [] }
+        let left = try local { try old.setting(SyncSettings.previousSites) }.map { $0 + " " } ?? ""
+        _ = try await client.client.post("/v1/join", JoinRequest(site: site, publicKey: key?.publicKey, replaces: bound, reason: reason.rawValue),
                                          as: JoinResponse.self, meter: .init())
         let partial = path + ".recover"
         let fresh = try await fetchSnapshot(client.client, to: partial, schema: old.schema, site: site, options: options)
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let previous = path + ".before-recovery-" + stamp
+        let previous = keptName(path, "before-recovery")
         let (replayed, skipped) = try local { () throws -> (Int, Int) in
             defer { try? fresh.close() }
             try old.checkpoint()
@@ -65,7 +75,12 @@ extension SyncClient {
                                                                    SyncSettings.recovering, EventChain.headSetting],
                                       otherSite: true, clock: reason != .clockAhead)
             let head = try device.flatMap { try EventChain.currentHead(of: $0, in: fresh) }
-            let counts = try fresh.write { tx in try Self.replay(replay, into: tx, schema: fresh.schema, head: head, key: key) }
+            let counts = try fresh.write { tx in
+                var (written, skipped) = try Self.replay(replay, into: tx, schema: fresh.schema, head: head, key: key)
+                written += try Self.recordAgain(entries, into: tx, key: key)
+                return (written, skipped)
+            }
+            try fresh.setSettings([SyncSettings.previousSites: left + old.site.hex])
             try fresh.checkpoint()
             return counts
         }
@@ -81,6 +96,20 @@ extension SyncClient {
         let parts = text.split(separator: " ").map(String.init)
         guard parts.count == 2, let site = SiteID(hex: parts[0]), let reason = RecoveryReason(rawValue: parts[1]) else { return nil }
         return (site, reason)
+    }
+
+    /// Seals again, after the device's chain head, the entries of `rows` the depot's copy lacks
+    /// (same id and content, a new place in the chain); returns how many.
+    static func recordAgain(_ rows: [Row], into tx: WriteTransaction, key: DeviceKey?) throws -> Int {
+        var written = 0
+        for row in rows where row.isLive {
+            if try tx.row(row.table, key: row.key)?.isLive == true { continue }
+            var values: [String: Value] = [:]
+            for v in row.values where !EventChain.sealColumns.contains(v.column) && v.value != .null { values[v.column] = v.value }
+            try EventChain.insert(tx, id: row.key, values, key: key)
+            written += 1
+        }
+        return written
     }
 
     /// Writes `changes` again as this replica's own, in their order; returns how many were

@@ -15,6 +15,13 @@ extension SyncClient {
     /// Never moves the acknowledgement up: changes the depot acknowledged but this file numbered
     /// again are pushed, and the depot compares their content.
     func takeStock(_ hello: HelloResponse, ack: UInt64, summary: inout SyncSummary) throws(SyncError) -> UInt64 {
+        // The depot binds this credential to another identity: one this device left (the depot
+        // was restored from before), or one it took later (this file went back past it).
+        if let bound = hello.site, bound != replica.site.hex {
+            let previous = try Self.local { try replica.setting(SyncSettings.previousSites) }?.split(separator: " ").map(String.init) ?? []
+            logger.warning("the depot binds this device to another identity", metadata: ["depot": "\(bound)", "file": "\(replica.site.hex)"])
+            throw .recoveryNeeded(previous.contains(bound) ? .depotRestored : .fileWentBack)
+        }
         let own = try Self.local { try replica.contiguousSeq(of: replica.site) }
         if hello.ack > own {
             logger.warning("the depot holds more of this device than its file", metadata: ["depot": "\(hello.ack)", "file": "\(own)"])

@@ -94,11 +94,15 @@ public enum RecoveryReason: String, Sendable, Codable, Equatable {
     /// Its own changes are stamped far ahead of the depot's clock (the clock was wrong when
     /// they were made, and is right now).
     case clockAhead = "clock_ahead"
+    /// The depot binds the device to an identity it left (restored from a backup taken
+    /// before the device's last new identity): what the backup lacks is recorded again.
+    case depotRestored = "depot_restored"
 
     public var explanation: String {
         switch self {
         case .fileWentBack: "this device's file is older than what the depot holds of it (restored from a copy, or part of it lost)"
         case .clockAhead: "entries on this device were stamped with a clock far ahead of the depot's"
+        case .depotRestored: "the depot was restored from a backup taken before this device was last set up again"
         }
     }
 }

@@ -20,6 +20,9 @@ struct SyncSettings {
     static let depotEpoch = "sync.depot_epoch"
     /// The depot epoch under which `cursor` was given (`PullRequest.epoch`).
     static let cursorEpoch = "sync.cursor_epoch"
+    /// The sites this device wrote as before its current one, space-separated hex, oldest
+    /// first: a depot that binds one of them was restored from before the change.
+    static let previousSites = "sync.previous_sites"
     /// A new identity being taken (`SyncClient.recover`), kept until it is complete:
     /// "<new site hex> <reason>".
     static let recovering = "sync.recovering"

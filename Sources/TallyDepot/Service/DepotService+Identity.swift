@@ -24,7 +24,7 @@ extension DepotService {
     func hello(_ r: DepotRequest) throws -> DepotResponse {
         let device = try registry.authenticate(r.bearer)
         let ack = try device.site.flatMap(SiteID.init(hex:)).map { try replica.contiguousSeq(of: $0) } ?? 0
-        return try json(HelloResponse(epoch: try epoch(), ack: ack, time: clock.nowMilliseconds()), r)
+        return try json(HelloResponse(epoch: try epoch(), ack: ack, time: clock.nowMilliseconds(), site: device.site), r)
     }
 }
 

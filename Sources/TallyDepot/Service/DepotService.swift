@@ -115,7 +115,11 @@ public final class DepotService: Sendable {
         let recovering = try recoveryRebind(device, old: old, to: site, req)
         try registry.bind(device: device.name, site: site.hex, allowRebind: oldIsEmpty || recovering, publicKey: req.publicKey)
         if recovering, let old {
-            let why = req.reason == "clock_ahead" ? "its entries were stamped with a clock far ahead" : "its file had gone back to an older copy"
+            let why = switch req.reason {
+            case "clock_ahead": "its entries were stamped with a clock far ahead"
+            case "depot_restored": "the depot was restored from a backup taken before the device's last new identity"
+            default: "its file had gone back to an older copy"
+            }
             registry.audit(device: device.name, action: AuditAction.recovered,
                            detail: "\(why); it writes as \(site.hex.prefix(8))… from now on, and the depot keeps the "
                                + "\(try replica.contiguousSeq(of: old)) changes of its old identity \(old.hex.prefix(8))…")

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import TallyReplica
+import TallyRoutes
+
+/// Two going-backs on top of each other, found by the simulator's new fault kinds: a depot
+/// restored from a backup taken before a device took a new identity, and a device file put back
+/// to a copy older than its last new identity. Either way the depot binds the device's
+/// credential to another of its identities; one `tally sync` sets the device up again, and every
+/// entry it ever recorded is at the depot once.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct RestoreAfterRecoveryTests {
+    /// Puts `copy` in place of the device's file, as a handheld restored from its own backup.
+    static func putBack(_ copy: String, over device: DeviceFile) throws {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: device.path + suffix) }
+        try FileManager.default.copyItem(atPath: copy, toPath: device.path)
+    }
+
+    /// The van's file goes back after a sync and is used again: one sync takes a new identity.
+    static func goBackAndRecover(_ van: DeviceFile, _ scratch: Scratch, prefix: String) async throws -> [String] {
+        let copy = scratch.path("\(prefix)-copy.sqlite")
+        try sqlite(van.path, ".backup \(copy)")
+        let synced = try writeEvents(van, count: 2, prefix: "\(prefix)-synced")
+        #expect(try await van.sync(scratch).status == 0)
+        try putBack(copy, over: van)
+        let again = try writeEvents(van, count: 1, prefix: "\(prefix)-again")
+        let sync = try await van.sync(scratch)
+        #expect(sync.status == 0 && sync.summary?["recovered"] != nil, "\(sync)")
+        return synced + again
+    }
+
+    static func siteOf(_ d: DeviceFile) throws -> String { try d.withReplica { $0.site.hex } }
+
+    @Test func aDepotRestoredFromBeforeADevicesNewIdentity() async throws {
+        let scratch = try Scratch("restore-after-recovery")
+        let depot = try await DepotProcess(scratch)
+        try await depot.start()
+        let van = try await DeviceFile.join(depot, "van-a", route: "R07")
+        let first = try writeEvents(van, count: 3, prefix: "EV-first")
+        #expect(try await van.sync(scratch).status == 0)
+        let backup = scratch.path("depot.tallybackup")
+        #expect(try await Tool.run(["depot", "backup", "--data", depot.data, "--out", backup], in: scratch).status == 0)
+        let site1 = try Self.siteOf(van)
+
+        // After the backup: entries synced, then the van's file goes back and it takes a new
+        // identity. The depot then loses all of it to the backup, which binds the first identity.
+        let later = try await Self.goBackAndRecover(van, scratch, prefix: "EV-later")
+        #expect(try Self.siteOf(van) != site1)
+        let more = try writeEvents(van, count: 2, prefix: "EV-more")
+        #expect(try await van.sync(scratch).status == 0)
+        await depot.stop()
+        #expect(try await Tool.run(["depot", "restore", backup, "--data", depot.data, "--replace"], in: scratch).status == 0)
+        try await depot.start(port: depot.port)
+
+        // One sync: the van is set up again and records again what the backup lacks.
+        let sync = try await van.sync(scratch)
+        #expect(sync.status == 0, "\(sync)")
+        let recovered = try #require(sync.summary?["recovered"] as? [String: Any], "\(sync.stdout)")
+        #expect(recovered["reason"] as? String == "depot_restored", "\(recovered)")
+        #expect(sync.summary?["depotHoldsAll"] as? Bool == true, "\(sync.stdout)")
+        let held = try depot.rows("events").map(\.key)
+        #expect(held.count == Set(held).count && Set(held) == Set(first + later + more), "every entry once: \(held.sorted())")
+        #expect(try van.withReplica { Set(try $0.rows("events").map(\.key)) } == Set(held))
+        let next = try writeEvents(van, count: 1, prefix: "EV-next")
+        let again = try await van.sync(scratch)
+        #expect(again.status == 0 && again.summary?["recovered"] == nil, "\(again)")
+        #expect(Set(try depot.rows("events").map(\.key)) == Set(first + later + more + next))
+        let verify = try await Tool.run(["audit", "verify", "--data", depot.data], in: scratch)
+        #expect(verify.status == 0, "\(verify)")
+        await depot.stop()
+    }
+
+    @Test func aFilePutBackPastANewIdentity() async throws {
+        let scratch = try Scratch("file-past-recovery")
+        let depot = try await DepotProcess(scratch)
+        try await depot.start()
+        let van = try await DeviceFile.join(depot, "van-a", route: "R07")
+        let first = try writeEvents(van, count: 2, prefix: "EV-first")
+        #expect(try await van.sync(scratch).status == 0)
+        let oldest = scratch.path("oldest.sqlite")
+        try sqlite(van.path, ".backup \(oldest)")
+        let later = try await Self.goBackAndRecover(van, scratch, prefix: "EV-later")
+
+        // The oldest copy, from before that new identity, is put back and used.
+        try Self.putBack(oldest, over: van)
+        let last = try writeEvents(van, count: 2, prefix: "EV-last")
+        let sync = try await van.sync(scratch)
+        #expect(sync.status == 0, "\(sync)")
+        let recovered = try #require(sync.summary?["recovered"] as? [String: Any], "\(sync.stdout)")
+        #expect(recovered["reason"] as? String == "file_went_back", "\(recovered)")
+        let held = try depot.rows("events").map(\.key)
+        #expect(held.count == Set(held).count && Set(held) == Set(first + later + last), "every entry once: \(held.sorted())")
+        #expect(try van.withReplica { Set(try $0.rows("events").map(\.key)) } == Set(held))
+        let again = try await van.sync(scratch)
+        #expect(again.status == 0 && again.summary?["recovered"] == nil, "\(again)")
+        let verify = try await Tool.run(["audit", "verify", "--data", depot.data], in: scratch)
+        #expect(verify.status == 0, "\(verify)")
+        await depot.stop()
+    }
+}

@@ -146,7 +146,8 @@ let package = Package(
         // The fault-injecting simulator (issue 8): devices against a real depot process.
         .executableTarget(
             name: "tally-sim",
-            dependencies: ["TallyReplica", "TallyRoutes", "TallySync", "TallyToolSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TallyProtocol", "TallyReplica", "TallyRoutes", "TallySync", "TallyToolSupport",
+                           .product(name: "Logging", package: "swift-log")],
             path: "Tools/simulator",
             swiftSettings: strict),
         .executableTarget(
@@ -177,7 +178,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TallySyncTests",
-            dependencies: ["TallyDepot", "TallySync", "TallyProtocol", "TallyReplica", "TallyRoutes", "tally"],
+            dependencies: ["TallyDepot", "TallySync", "TallyProtocol", "TallyReplica", "TallyRoutes", "TallyToolSupport", "tally"],
             swiftSettings: strict),
     ]
 )

@@ -65,6 +65,10 @@ extension SyncClient {
                                          as: JoinResponse.self, meter: .init())
         let partial = path + ".recover"
         let fresh = try await fetchSnapshot(client.client, to: partial, schema: old.schema, site: site, options: options)
+        // The file's clock is carried over unless it runs ahead of the depot's (whatever the
+        // reason for this recovery: a file gone back may also hold a stamp from a wrong clock).
+        let stamped = try local { try old.clockValue() }.milliseconds
+        let carryClock = reason != .clockAhead && hello.map { stamped <= $0.time + HybridClock.defaultMaxDrift } ?? true
         let previous = keptName(path, "before-recovery")
         let (replayed, skipped) = try local { () throws -> (Int, Int) in
             defer { try? fresh.close() }
@@ -73,7 +77,7 @@ extension SyncClient {
             closed = true
             try fresh.carryLocalState(from: path, exceptSettings: [SyncSettings.cursor, SyncSettings.blobMark, SyncSettings.ack,
                                                                    SyncSettings.recovering, EventChain.headSetting],
-                                      otherSite: true, clock: reason != .clockAhead)
+                                      otherSite: true, clock: carryClock)
             let head = try device.flatMap { try EventChain.currentHead(of: $0, in: fresh) }
             let counts = try fresh.write { tx in
                 var (written, skipped) = try Self.replay(replay, into: tx, schema: fresh.schema, head: head, key: key)

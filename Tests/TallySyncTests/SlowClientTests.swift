@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TallyToolSupport
 import TallyProtocol
 
 /// Clients that send slowly, too much, or from too many connections cannot stop devices from

@@ -22,10 +22,14 @@ struct SimConfig: Sendable {
     /// After a passing run, damage the depot's and one device's files on purpose and check the
     /// verdict turns to FAIL naming each damage: the checks are not vacuous.
     var proveChecks = false
+    /// Chance per day of each day fault (`DayFault`: a depot restore, a file gone back, a lost
+    /// `-wal`, clocks jumped ahead, a full depot disk, slow clients, depot-owned writes); 0: none.
+    var dayFaultChance = 0.25
 
     static let usage = """
         usage: tally-sim [--seed N] [--vans N] [--windows N] [--days N] [--minutes M] [--fault-rate R]
-                         [--depot-kill-chance P] [--device-kills N] [--parallel N] [--work DIR] [--keep] [--prove-checks]
+                         [--depot-kill-chance P] [--device-kills N] [--day-faults P] [--parallel N] [--work DIR] [--keep]
+                         [--prove-checks]
         """
 
     static func parse(_ arguments: [String]) throws -> SimConfig {
@@ -52,6 +56,7 @@ struct SimConfig: Sendable {
             case "--depot-kill-chance": c.depotKillChance = try number(flag, Double.self)
             case "--device-kills": c.deviceKillsPerDay = try number(flag, Int.self)
             case "--parallel": c.parallel = try number(flag, Int.self)
+            case "--day-faults": c.dayFaultChance = try number(flag, Double.self)
             case "--work": c.work = try value(flag)
             case "--keep": c.keep = true
             case "--prove-checks": c.proveChecks = true
@@ -61,7 +66,7 @@ struct SimConfig: Sendable {
             default: throw ToolError("unknown option '\(flag)'")
             }
         }
-        guard c.vans + c.windows >= 1, c.days >= 1, c.parallel >= 1, (0...1).contains(c.faultRate) else {
+        guard c.vans + c.windows >= 1, c.days >= 1, c.parallel >= 1, (0...1).contains(c.faultRate), (0...1).contains(c.dayFaultChance) else {
             throw ToolError("need at least one device and one day, --parallel ≥ 1, --fault-rate between 0 and 1")
         }
         return c

@@ -5,11 +5,19 @@ import TallyReplica
 import TallyRoutes
 import TallySync
 
-/// A device's wall clock, off by a fixed amount (a handheld whose clock was never set right).
-struct SkewedClock: WallClock {
+/// A device's wall clock, off by a fixed amount (a handheld whose clock was never set right),
+/// plus a jump the simulator sets for a while (a clock set years or days ahead, then corrected).
+final class SkewedClock: WallClock, @unchecked Sendable {  // safe: `jumpMs` is touched under `lock`
     let offsetMs: Int64
+    private let lock = NSLock()
+    private var jumpMs: Int64 = 0
+
+    init(offsetMs: Int64) { self.offsetMs = offsetMs }
+
+    func jump(_ ms: Int64) { lock.withLock { jumpMs = ms } }
+
     func nowMilliseconds() -> UInt64 {
-        UInt64(max(0, Int64(SystemWallClock().nowMilliseconds()) + offsetMs))
+        UInt64(max(0, Int64(SystemWallClock().nowMilliseconds()) + offsetMs + lock.withLock { jumpMs }))
     }
 }
 
@@ -43,6 +51,7 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
     /// The ticket a van of `route` writes its notes on (the depot issues it at set-up).
     static func notesTicket(_ route: String) -> String { "\(route)-NOTES" }
     private var serial = 0
+    let clock: SkewedClock
     let options: ReplicaOptions
 
     init(name: String, role: Role, scope: String, path: String, skewMs: Int64) {
@@ -51,7 +60,8 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
         self.scope = scope
         self.path = path
         self.skewMs = skewMs
-        options = .quiet(wallClock: SkewedClock(offsetMs: skewMs))
+        clock = SkewedClock(offsetMs: skewMs)
+        options = .quiet(wallClock: clock)
     }
 
     static let quiet = Logger(label: "tally.sim", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -87,15 +97,7 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
         let key = try DeviceKey.stored(in: replica)
         var cash: Int64 = 0
         for _ in 0..<entries {
-            serial += 1
-            let id = "\(name)-\(day)-\(serial)"
-            let amount = Int64.random(in: 0...80_000, using: &rng)
-            let kind = role == .van ? EventKind.deliver : EventKind.fee
-            try replica.write { tx in
-                _ = try EventChain.insert(tx, id: id, row(kind: kind, amount: amount, day: day, ticket: "\(scope)-\(day)-\(serial)"), key: key)
-            }
-            recorded[id] = Recorded(kind: kind.rawValue, amount: amount, day: day)
-            cash += amount
+            cash += try writeOne(day: day, key: key, rng: &rng)
         }
         if role == .van {
             // A note on the route's ticket the depot issued for them: a record change, which a
@@ -116,6 +118,46 @@ final class SimDevice: @unchecked Sendable {  // safe: each device is driven by 
             _ = try EventChain.insert(tx, id: id, r, key: key)
         }
         recorded[id] = Recorded(kind: EventKind.deposit.rawValue, amount: cash, day: day)
+    }
+
+    /// One delivery (a van, with the customer's signature image, referenced by its hash) or fee
+    /// (a window); recorded once the write returned. Returns the cash it took.
+    @discardableResult
+    func writeOne(day: String, key: DeviceKey?, rng: inout SeededGenerator, idPrefix: String? = nil) throws -> Int64 {
+        guard let replica else { throw ToolError("\(name) is not open") }
+        serial += 1
+        let id = (idPrefix ?? "\(name)-\(day)-") + String(serial)
+        let amount = Int64.random(in: 0...80_000, using: &rng)
+        let kind = role == .van ? EventKind.deliver : EventKind.fee
+        let image = role == .van ? Array("signature of \(id) ".utf8) + (0..<64).map { _ in UInt8.random(in: 0...255, using: &rng) } : nil
+        try replica.write { tx in
+            var r = row(kind: kind, amount: amount, day: day, ticket: "\(scope)-\(day)-\(serial)")
+            if let image { r["ref"] = .text(try tx.putBlob(image)) }
+            _ = try EventChain.insert(tx, id: id, r, key: key)
+        }
+        recorded[id] = Recorded(kind: kind.rawValue, amount: amount, day: day)
+        lastWritten = (id, recorded[id]!)  // safe: just set
+        return amount
+    }
+
+    /// The entry `writeOne` wrote last.
+    private(set) var lastWritten: (id: String, entry: Recorded)?
+
+    /// Entries written by a process the simulator ran on this file (`child-sync`), now the
+    /// device's.
+    func adoptRecorded(_ entries: [String: Recorded]) { recorded.merge(entries) { $1 } }
+
+    /// A van's attempt to rewrite what the order system decides (its notes ticket's amount):
+    /// true when the handheld refused it and changed nothing.
+    func tryDepotOwnedWrite() throws -> Bool {
+        guard let replica else { throw ToolError("\(name) is not open") }
+        let before = replica.localSeq
+        do {
+            try replica.write { tx in try tx.update("tickets", key: Self.notesTicket(scope), ["amount_due": .integer(1)]) }
+        } catch ReplicaError.ownedByDepot {
+            return replica.localSeq == before
+        }
+        return false
     }
 
     func row(kind: EventKind, amount: Int64, day: String, ticket: String?) -> [String: Value] {

@@ -17,6 +17,11 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
     var rng: SeededGenerator
     var stats = SimStats()
     let started = Date()
+    /// Day faults (`DayFaults.swift`): the morning's depot backup, the depot's tmpfs, counts.
+    var backupToday: String?
+    var diskMount: String?
+    var walLosses = 0
+    let dayFaults = DayFaultCounts()
 
     init(_ config: SimConfig) throws {
         self.config = config
@@ -51,6 +56,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         var verdict = try check(days: days)
         await depot.stop()
         if verdict.passed && config.proveChecks { verdict = try proveChecks(verdict, days: days) }
+        if let m = diskMount { Tmpfs.unmount(m, keepingIn: verdict.passed ? nil : m + "-kept") }
         if verdict.passed && !config.keep { try? FileManager.default.removeItem(atPath: work) }
         return verdict
     }
@@ -58,6 +64,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
     // MARK: - Set-up
 
     func setUp() async throws {
+        if config.dayFaultChance > 0 && Tmpfs.mount(depot.data) { diskMount = depot.data }
         try depot.run(["depot", "init", "--data", depot.data])
         try await depot.start()
         proxy = try FaultProxy(upstreamPort: depot.port, seed: config.seed &+ 1)
@@ -120,6 +127,8 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         proxy.setFaultRate(config.faultRate)
 
         startOfflineSpells(day: index)
+        let plan = DayFaultPlan.draw(day: index, chance: config.dayFaultChance, diskFullPossible: diskMount != nil, rng: &rng)
+        let copies = try morningFaults(plan, day: index, date: date)
         // Morning: everyone works.
         for d in devices {
             let n = d.role == .van ? Int.random(in: 8...20, using: &rng) : Int.random(in: 4...10, using: &rng)
@@ -131,8 +140,10 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
             try await killMidWrite(devices.randomElement(using: &rng)!, date: date)  // safe: not empty
         }
         // Evening: sync, while the depot may be killed and the line breaks.
-        let killDepot = Double.random(in: 0..<1, using: &rng) < config.depotKillChance
+        // (Not on a day its disk fills: a depot started on a full disk is another test.)
+        let killDepot = Double.random(in: 0..<1, using: &rng) < config.depotKillChance && !plan.has(.diskFull)
         let killAfter = Double.random(in: 0.05...1.5, using: &rng)
+        let during = duringSyncFaults(plan)
         async let outage: Void = killDepot ? depotOutage(after: killAfter) : ()
         let online = devices.filter { !$0.offlineDays.contains(index) }
         stats.offlineSkips += devices.count - online.count
@@ -143,7 +154,13 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
             _ = await syncOnce(d)
         }
         try await outage
+        await during.disk?.value
+        if let t = during.tricklers {
+            t.stop()
+            dayFaults.slowCut += t.closedByDepot
+        }
         proxy.replayHeld()
+        try await eveningFaults(plan, day: index, date: date, copies: copies)
         // The depot compacts its history at day end, while it serves; it does not wait for
         // devices away two days or more: they are set up again when they come back.
         compact(setAside: devices.filter { $0.offlineDays.contains(index) && index - $0.offlineDays.lowerBound >= 1 }.map(\.name))
@@ -253,15 +270,24 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         stats.held = items.count
         for item in items {
             let device = item["device"] as? String ?? "?"
-            if !stats.rebaselinedDevices.contains(device) {
+            if !stats.rebaselinedDevices.contains(device) && !setUpAgain(device) {
                 stats.heldProblems.append("HELD: \(item["table"] ?? "?") \(item["key"] ?? "?") of \(device) was held, but \(device) was never set up again")
             }
         }
         if !items.isEmpty { _ = try depot.run(["depot", "quarantine", "release", "--all", "--data", depot.data]) }
     }
 
+    /// Whether a device was set up again from the depot at some sync, as its kept files show
+    /// (a sync that set it up again and then broke on the line returned no summary saying so).
+    func setUpAgain(_ device: String) -> Bool {
+        guard let d = devices.first(where: { $0.name == device }) else { return false }
+        let base = (d.path as NSString).lastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []
+        return names.contains { $0.hasPrefix(base + ".before-rebaseline-") || $0.hasPrefix(base + ".before-recovery-") }
+    }
+
     func check(days: [String]) throws -> Verdict {
-        var problems: [String] = []
+        var problems: [String] = stats.faultProblems
         problems += stats.lostAtKill.map { "LOSS: \($0) was acknowledged by a device killed mid-write and is not in its file" }
 
         // 1. Every recorded entry is at the depot exactly once, as recorded; nothing else is.
@@ -337,6 +363,17 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
                 reconciled += 1
             }
         }
+        // 3b. Every signature image a device holds is at the depot.
+        var images = 0
+        for d in devices {
+            guard let r = d.replica else { continue }
+            let hashes = try r.blobs(after: 0, limit: .max).map(\.hash)
+            images += hashes.count
+            let missing = try depotReplica.missingBlobs(of: hashes)
+            if !missing.isEmpty { problems.append("IMAGE: \(missing.count) of \(d.name)'s \(hashes.count) images are not at the depot") }
+        }
+        stats.images = images
+
         // 4. Every chain and signature at the depot verifies (nothing altered, no gap left).
         do { try depot.run(["audit", "verify", "--data", depot.data]) } catch {
             problems.append("AUDIT: tally audit verify found problems: \(error)")
@@ -344,7 +381,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
         stats.recorded = recordedTotal
         stats.reconciled = reconciled
         return Verdict(problems: problems, stats: stats, faults: proxy.faultCounts(), peakKB: depot.peakKB, config: config,
-                       seconds: Date().timeIntervalSince(started))
+                       seconds: Date().timeIntervalSince(started), dayFaults: dayFaults, diskFullRun: diskMount != nil)
     }
 
     /// Damages the files below the engine with the sqlite3 shell, as a fault or a bug would:

@@ -1,5 +1,6 @@
 import Foundation
 import TallySync
+import TallyToolSupport
 
 /// Counts of what the run did and what broke, shared by the devices' tasks.
 final class SimStats: @unchecked Sendable {  // safe: the counters syncs touch are under `lock`
@@ -25,6 +26,10 @@ final class SimStats: @unchecked Sendable {  // safe: the counters syncs touch a
     /// Changes held for review at the end, and what was wrong with them.
     var held = 0
     var heldProblems: [String] = []
+    /// What a day fault found wrong (a handheld or depot that took a depot-owned write).
+    var faultProblems: [String] = []
+    /// Signature images the devices held at the end (each checked at the depot).
+    var images = 0
 
     func rebaselined(_ device: String) {
         lock.withLock {
@@ -46,7 +51,11 @@ final class SimStats: @unchecked Sendable {  // safe: the counters syncs touch a
             case .credentialRefused?: "credential refused"
             case .protocolViolation?: "protocol"
             case .local?: "local"
-            default: "other"
+            case .depotCannotStore?: "depot cannot store"
+            case .recoveryNeeded(let r)?: "set up again needed (\(r.rawValue))"
+            case .clockWrong?: "clock wrong"
+            case .rebaselineRequired?: "copy older than the depot's history"
+            default: "other: " + String(String(describing: error ?? ToolError("?")).prefix(80))
             }
             failures[kind, default: 0] += 1
         }
@@ -61,10 +70,24 @@ struct Verdict {
     var peakKB: Int
     var config: SimConfig
     var seconds: Double
+    var dayFaults: DayFaultCounts
+    /// Whether the depot ran on its own tmpfs (root), so its disk could fill.
+    var diskFullRun: Bool
     /// Set by `--prove-checks`: damage done on purpose was caught.
     var checksProved: Bool?
 
     var passed: Bool { problems.isEmpty }
+
+    /// The day faults and what came of them.
+    var dayFaultText: String {
+        let d = dayFaults
+        let kinds: String = DayFault.allCases.map { "\($0.rawValue) \(d[$0])" }.joined(separator: ", ")
+        let outcomes: String = "clock years ahead refused on the handheld \(d.yearsRefused); depot-owned writes refused on the handheld "
+            + "\(d.ownedRefusedOnHandheld), at the depot \(d.ownedRefusedAtDepot); slow clients cut \(d.slowCut)"
+        let root: String = diskFullRun ? "" : "; no disk-full faults: the depot's tmpfs needs root"
+        let imagesOK: Bool = !problems.contains { $0.hasPrefix("IMAGE") }
+        return "day faults: \(kinds) (\(outcomes)\(root)); \(stats.images) signature images on the devices, each at the depot: \(imagesOK ? "yes" : "NO")"
+    }
 
     /// One line: the verdict, then the figures; problems (at most 20) on lines after it.
     var line: String {
@@ -79,6 +102,7 @@ struct Verdict {
             + "(\(s.childAcknowledged) acknowledged, \(s.childCommitted) committed, all kept), clocks off \(s.skewed), offline for days \(s.offlineDevices) (\(s.offlineSkips) device-days); "
             + "compacted \(s.compactions) times while serving (\(s.compactedEntries) log entries freed), devices set up again after it \(s.rebaselines), "
             + "their notes held for review and released \(s.held); "
+            + dayFaultText + "; "
             + "depot peak memory \(peakKB / 1024) MB"
             + (checksProved == true ? "; damage done on purpose afterwards (an entry deleted and an amount changed at the depot, an entry deleted on a van) was caught" : "")
         for p in problems.prefix(20) { text += "\n  " + p }

@@ -20,6 +20,9 @@ var args = Array(CommandLine.arguments.dropFirst())
 if args.first == "child-write" {
     ChildWriter.main(Array(args.dropFirst()))
 }
+if args.first == "child-sync" {
+    await ChildSync.main(Array(args.dropFirst()))
+}
 
 var config = SimConfig()
 do {

@@ -6,12 +6,12 @@ import Glibc
 /// A plain TCP client of a depot on loopback, from a chosen source address (any 127.0.0.x
 /// reaches the depot on 127.0.0.1), for clients that misbehave on purpose: headers with no
 /// body, a body a byte at a time, many connections from one address.
-final class RawClient: @unchecked Sendable {  // safe: used from one thread at a time
-    private(set) var fd: Int32
+public final class RawClient: @unchecked Sendable {  // safe: used from one thread at a time
+    public private(set) var fd: Int32
 
-    init(port: Int, from source: String = "127.0.0.1") throws {
+    public init(port: Int, from source: String = "127.0.0.1") throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        guard fd >= 0 else { throw ToolError("socket: errno \(errno)") }
         var local = sockaddr_in()
         local.sin_family = sa_family_t(AF_INET)
         local.sin_addr.s_addr = inet_addr(source)
@@ -26,22 +26,22 @@ final class RawClient: @unchecked Sendable {  // safe: used from one thread at a
         guard connected == 0 else {
             let e = errno
             Glibc.close(fd)
-            throw TestFailure("connect from \(source): errno \(e)")
+            throw ToolError("connect from \(source): errno \(e)")
         }
     }
 
     /// Sends all of `bytes`; false when the depot closed the connection.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         guard fd >= 0 else { return false }
         return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// What the depot sent until it closed the connection or `timeout` seconds passed.
-    func read(timeout: Double) -> (bytes: [UInt8], closed: Bool) {
+    public func read(timeout: Double) -> (bytes: [UInt8], closed: Bool) {
         guard fd >= 0 else { return ([], true) }
         let deadline = Date().addingTimeInterval(timeout)
         var out: [UInt8] = []
@@ -57,7 +57,7 @@ final class RawClient: @unchecked Sendable {  // safe: used from one thread at a
     }
 
     /// Bytes waiting to be read, without waiting; nil once the depot closed the connection.
-    func poll() -> [UInt8]? {
+    public func poll() -> [UInt8]? {
         guard fd >= 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
@@ -66,7 +66,7 @@ final class RawClient: @unchecked Sendable {  // safe: used from one thread at a
         return []
     }
 
-    func close() {
+    public func close() {
         if fd >= 0 { Glibc.close(fd) }
         fd = -1
     }
@@ -74,7 +74,7 @@ final class RawClient: @unchecked Sendable {  // safe: used from one thread at a
     deinit { close() }
 
     /// The status of an HTTP answer's first line, and its body.
-    static func answer(_ bytes: [UInt8]) -> (status: Int, body: String)? {
+    public static func answer(_ bytes: [UInt8]) -> (status: Int, body: String)? {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.hasPrefix("HTTP/1.1 "), let status = Int(text.dropFirst(9).prefix(3)) else { return nil }
         let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
@@ -83,7 +83,7 @@ final class RawClient: @unchecked Sendable {  // safe: used from one thread at a
 
     /// `GET path` on a new connection from `source`; the answer's status, or nil when the depot
     /// closed the connection without answering.
-    static func get(_ path: String, port: Int, from source: String) throws -> Int? {
+    public static func get(_ path: String, port: Int, from source: String) throws -> Int? {
         let c = try RawClient(port: port, from: source)
         defer { c.close() }
         c.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
@@ -94,14 +94,14 @@ final class RawClient: @unchecked Sendable {  // safe: used from one thread at a
 /// Clients that each send the head of a 1 MB push without a credential, then one byte a second,
 /// each from its own address (127.0.0.2, .3, ...), and connect again when the depot closes
 /// them: the attack that used to hold every place of the depot.
-final class Tricklers: @unchecked Sendable {  // safe: the counters are touched under `lock`
+public final class Tricklers: @unchecked Sendable {  // safe: the counters are touched under `lock`
     private let lock = NSLock()
     private var stopped = false
     private var cuts = 0
     private var statuses: [Int: Int] = [:]
     private let done = DispatchSemaphore(value: 0)
 
-    init(count: Int, port: Int) {
+    public init(count: Int, port: Int) {
         let head = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"
         Thread.detachNewThread { [self] in
             var clients: [RawClient?] = Array(repeating: nil, count: count)
@@ -129,11 +129,11 @@ final class Tricklers: @unchecked Sendable {  // safe: the counters are touched 
     }
 
     /// Connections the depot closed so far.
-    var closedByDepot: Int { lock.withLock { cuts } }
+    public var closedByDepot: Int { lock.withLock { cuts } }
     /// Answers seen, by status.
-    var answers: [Int: Int] { lock.withLock { statuses } }
+    public var answers: [Int: Int] { lock.withLock { statuses } }
 
-    func stop() {
+    public func stop() {
         lock.withLock { stopped = true }
         done.wait()
     }

@@ -97,4 +97,30 @@ struct RestoreAfterRecoveryTests {
         #expect(verify.status == 0, "\(verify)")
         await depot.stop()
     }
+    /// Found by the simulator: a file put back, then an entry made with the clock two days ahead.
+    /// The depot holds more of the van than its file, so it is set up again as a file gone back;
+    /// the clock that ran ahead is not carried over, and one sync is enough.
+    @Test func aFileGoneBackWithAClockAheadNeedsOneSync() async throws {
+        let scratch = try Scratch("back-and-ahead")
+        let depot = try await DepotProcess(scratch)
+        try await depot.start()
+        let van = try await DeviceFile.join(depot, "van-a", route: "R07")
+        #expect(try await van.sync(scratch).status == 0)
+        let copy = scratch.path("copy.sqlite")
+        try sqlite(van.path, ".backup \(copy)")
+        let synced = try writeEvents(van, count: 2, prefix: "EV-synced")
+        #expect(try await van.sync(scratch).status == 0)
+        try Self.putBack(copy, over: van)
+        let ahead = IsoTime.format(UInt64(Date().timeIntervalSince1970 * 1000) + 2 * 86_400_000, offsetMinutes: 480)
+        let write = try await Tool.run(["replica", "write", van.path, "events", "EV-ahead", "route=R07", "kind=deposit", "device=van-a",
+                                        "amount=5000", "ref=BANK-1", "at=\(ahead)"], in: scratch, env: ["TALLY_NOW": ahead])
+        #expect(write.status == 0, "\(write)")
+        let sync = try await van.sync(scratch)
+        #expect(sync.status == 0, "one sync: \(sync)")
+        #expect((sync.summary?["recovered"] as? [String: Any])?["reason"] as? String == "file_went_back", "\(sync.stdout)")
+        #expect(Set(try depot.rows("events").map(\.key)) == Set(synced + ["EV-ahead"]))
+        let again = try await van.sync(scratch)
+        #expect(again.status == 0 && again.summary?["recovered"] == nil, "\(again)")
+        await depot.stop()
+    }
 }

@@ -20,7 +20,8 @@ import TallyRoutes
         try w1.replica.write { tx in
             try tx.insert("requests", key: "2026-11-27/W1-001", ["window": .text("grants"), "device": .text("W1"), "day": .text("2026-11-27"),
                                                                "queue": .text("W1-001"), "mode": .text("joint"), "departments": .text("grants|housing")])
-            try EventChain.insert(tx, id: "W1/fee/1", ["window": .text("grants"), "kind": .text("fee"), "amount": .integer(5000), "device": .text("W1")],
+            try EventChain.insert(tx, id: "W1/fee/1",
+                                  ["window": .text("grants"), "kind": .text("fee"), "amount": .integer(5000), "device": .text("W1")],
                                   key: w1Key)
         }
         try w2.replica.write { tx in

@@ -12,7 +12,8 @@ import TallyRoutes
         let key = try DeviceKey.stored(in: d.replica)
         try d.replica.write { tx in
             for i in 0..<n {
-                try EventChain.insert(tx, id: "\(prefix)-\(i)", ["route": .text(route ?? d.scope ?? ""), "kind": .text("scan"), "amount": .integer(Int64(i))],
+                try EventChain.insert(tx, id: "\(prefix)-\(i)",
+                                      ["route": .text(route ?? d.scope ?? ""), "kind": .text("scan"), "amount": .integer(Int64(i))],
                                       key: key)
             }
         }
@@ -103,7 +104,9 @@ import TallyRoutes
         #expect(try h.depot.digest() == digest)
         // van-b records EV-1 with other content: the depot keeps the first, reports the other.
         let bKey = try DeviceKey.stored(in: b.replica)
-        try b.replica.write { tx in try EventChain.insert(tx, id: "EV-1", ["route": .text("R07"), "kind": .text("cash"), "amount": .integer(999)], key: bKey) }
+        try b.replica.write { tx in
+            try EventChain.insert(tx, id: "EV-1", ["route": .text("R07"), "kind": .text("cash"), "amount": .integer(999)], key: bKey)
+        }
         let clash = try h.pushAll(b)
         #expect(clash.applied == 1)
         #expect(clash.violations.map(\.key) == ["EV-1"], "\(clash)")

@@ -86,7 +86,8 @@ struct Verdict {
             + "\(d.ownedRefusedOnHandheld), at the depot \(d.ownedRefusedAtDepot); slow clients cut \(d.slowCut)"
         let root: String = diskFullRun ? "" : "; no disk-full faults: the depot's tmpfs needs root"
         let imagesOK: Bool = !problems.contains { $0.hasPrefix("IMAGE") }
-        return "day faults: \(kinds) (\(outcomes)\(root)); \(stats.images) signature images on the devices, each at the depot: \(imagesOK ? "yes" : "NO")"
+        return "day faults: \(kinds) (\(outcomes)\(root)); "
+            + "\(stats.images) signature images on the devices, each at the depot: \(imagesOK ? "yes" : "NO")"
     }
 
     /// One line: the verdict, then the figures; problems (at most 20) on lines after it.

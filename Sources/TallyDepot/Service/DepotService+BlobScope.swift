@@ -25,7 +25,8 @@ extension DepotService {
             }
         }
         guard !allowed else { return }
-        registry.audit(device: device.name, action: AuditAction.refusedBlobRead, detail: "image \(hash.prefix(16))…, named by no row this device may see")
+        registry.audit(device: device.name, action: AuditAction.refusedBlobRead,
+                       detail: "image \(hash.prefix(16))…, named by no row this device may see")
         throw WireError.notFound("the depot has no image \(hash.prefix(12))… that this device may read; "
             + "a device reads the images of its own route or window only")
     }

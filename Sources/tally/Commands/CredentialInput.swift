@@ -31,7 +31,8 @@ struct CredentialInput: ParsableArguments {
         }
         if let file = credentialFile { return try Self.read(file) }
         if let credential {
-            if isatty(STDERR_FILENO) == 1 { Console.err("tally: note: a credential typed on the command line is visible to other users of this machine (ps); "
+            if isatty(STDERR_FILENO) == 1 { Console.err("tally: note: a credential typed on the command line is visible to other users "
+                + "of this machine (ps); "
                 + "next time use --credential-file FILE or TALLY_CREDENTIAL") }
             return credential.trimmingCharacters(in: .whitespacesAndNewlines)
         }

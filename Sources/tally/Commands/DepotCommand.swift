@@ -51,7 +51,10 @@ struct DepotEnroll: TallyCommand {
         try out.check()
         let (device, credential) = try registry.enroll(name: name, role: role, scope: scope)
         if let file = try out.write(credential, device: device.name) {
-            if json { try Console.json(["device": device.name, "role": device.role.rawValue, "scope": device.scope ?? "", "credentialFile": file]); return }
+            if json {
+                try Console.json(["device": device.name, "role": device.role.rawValue, "scope": device.scope ?? "", "credentialFile": file])
+                return
+            }
             Console.out("""
                 enrolled \(device.name) (\(device.role.rawValue)\(device.scope.map { ", \($0)" } ?? ""))
                 credential written to \(file) (readable by you only; not shown). On the device: tally join http://DEPOT:8080 --credential-file \(file)
@@ -108,7 +111,8 @@ struct DepotRotate: TallyCommand {
         if json { try Console.json(["device": name, "credential": c.token]); return }
         Console.out("""
             new credential for \(name): \(c.token)
-            This is the only time it is shown; the old one is refused from now on. On the device: tally credential --credential-file FILE --replica PATH (FILE holding it)
+            This is the only time it is shown; the old one is refused from now on.
+            On the device: tally credential --credential-file FILE --replica PATH (FILE holding it)
             """)
     }
 }

@@ -120,7 +120,8 @@ struct CredentialCommand: TallyCommand {
     static let configuration = CommandConfiguration(
         commandName: "credential", abstract: "Store a new credential on a joined device (after `tally depot rotate`).",
         discussion: "The replica, its site and its signing key stay as they are; the next `tally sync` uses the new credential. "
-            + "Give it as a file (--credential-file FILE, `-` for standard input) or in TALLY_CREDENTIAL rather than typed: `ps` shows a command line.")
+            + "Give it as a file (--credential-file FILE, `-` for standard input) or in TALLY_CREDENTIAL rather than typed: "
+            + "`ps` shows a command line.")
     @Argument(help: "The new credential (every user of this machine sees it in `ps`: prefer --credential-file).")
     var token: String?
     @Option(help: ArgumentHelp("Read the new credential from this file, `-` for standard input.", valueName: "file"))

@@ -55,7 +55,8 @@ extension SyncClient {
         let bound = hello?.site.flatMap(SiteID.init(hex:)) ?? old.site
         // Bound elsewhere, the depot's acknowledgement of this file's site says nothing of what
         // it holds now: every own change is written again unless the depot's copy has it.
-        let from = bound == old.site ? try local { try client.ack() } : 0
+        let acknowledged = try local { try client.ack() }
+        let from = bound == old.site ? min(acknowledged, hello?.ack ?? acknowledged) : 0
         let replay = try local { try old.ownChanges(after: from, limit: .max) }
         // And every entry this device ever recorded, under any identity (a restored depot may
         // lack entries of an identity the file no longer writes as).

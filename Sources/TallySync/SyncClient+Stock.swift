@@ -38,6 +38,14 @@ extension SyncClient {
         let known = try Self.local { try replica.setting(SyncSettings.depotEpoch) }
         var from = ack
         if hello.ack < ack {
+            // What it lost must still be in this file's log to be pushed again; a file set up
+            // again from the depot since (its own earlier changes came as rows, without their
+            // log) records them again under a new identity instead.
+            let next = try Self.local { try replica.ownChanges(after: hello.ack, limit: 1) }.first?.seq
+            if next != hello.ack + 1 {
+                logger.warning("the depot has lost changes this file holds as rows only", metadata: ["depot_ack": "\(hello.ack)", "ours": "\(ack)"])
+                throw .recoveryNeeded(.depotRestored)
+            }
             logger.warning("the depot has lost changes of this device; pushing them again", metadata: ["depot_ack": "\(hello.ack)", "ours": "\(ack)"])
             from = hello.ack
             settings[SyncSettings.ack] = String(from)

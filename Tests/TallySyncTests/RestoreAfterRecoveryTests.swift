@@ -123,4 +123,44 @@ struct RestoreAfterRecoveryTests {
         #expect(again.status == 0 && again.summary?["recovered"] == nil, "\(again)")
         await depot.stop()
     }
+    /// Found by the long simulator run: a van set up again from the depot (it was away while the
+    /// depot compacted) holds its earlier entries as rows, without their log; the depot is then
+    /// restored from a backup taken before. The van cannot push those again, so it records
+    /// them again under a new identity: one sync, every entry at the depot once.
+    @Test func aDepotRestoredFromBeforeADeviceWasSetUpAgainFromIt() async throws {
+        let scratch = try Scratch("restore-after-rebaseline")
+        let depot = try await DepotProcess(scratch)
+        try await depot.start()
+        let a = try await DeviceFile.join(depot, "van-a", route: "R07")
+        let b = try await DeviceFile.join(depot, "van-b", route: "R07")
+        for d in [a, b] { #expect(try await d.sync(scratch).status == 0) }
+        let backup = scratch.path("depot.tallybackup")
+        #expect(try await Tool.run(["depot", "backup", "--data", depot.data, "--out", backup], in: scratch).status == 0)
+        let first = try writeEvents(a, count: 3, prefix: "EV-a-first")
+        #expect(try await a.sync(scratch).status == 0)
+
+        // van-a goes away; the depot compacts past it; it comes back and is set up again.
+        try sqlite((depot.data as NSString).appendingPathComponent("registry.sqlite"),
+                   "UPDATE devices SET last_sync_at = '2026-11-01T08:00:00.000Z' WHERE name = 'van-a'")
+        _ = try writeEvents(b, count: 3, prefix: "EV-b")
+        for _ in 0..<2 { #expect(try await b.sync(scratch).status == 0) }
+        #expect(try await Tool.run(["depot", "compact", "--data", depot.data, "--set-aside-after", "2"], in: scratch).status == 0)
+        let away = try writeEvents(a, count: 2, prefix: "EV-a-away")
+        let back = try await a.sync(scratch)
+        #expect(back.status == 0 && back.summary?["rebaselined"] != nil, "\(back)")
+        let after = try writeEvents(a, count: 1, prefix: "EV-a-after")
+
+        await depot.stop()
+        #expect(try await Tool.run(["depot", "restore", backup, "--data", depot.data, "--replace"], in: scratch).status == 0)
+        try await depot.start(port: depot.port)
+        let sync = try await a.sync(scratch)
+        #expect(sync.status == 0, "one sync: \(sync)")
+        #expect((sync.summary?["recovered"] as? [String: Any])?["reason"] as? String == "depot_restored", "\(sync.stdout)")
+        let mine = try depot.rows("events").map(\.key).filter { $0.hasPrefix("EV-a") }
+        #expect(mine.count == Set(mine).count && Set(mine) == Set(first + away + after), "every entry once: \(mine.sorted())")
+        let again = try await a.sync(scratch)
+        #expect(again.status == 0 && again.summary?["recovered"] == nil, "\(again)")
+        #expect(try await Tool.run(["audit", "verify", "--data", depot.data], in: scratch).status == 0)
+        await depot.stop()
+    }
 }

@@ -161,6 +161,10 @@ extension Simulation {
         if plan.has(.depotRestored), let file = backupToday {
             await depot.stop()
             try depot.run(["depot", "restore", file, "--data", depot.data, "--replace"])
+            // The files it replaced, kept beside: the staff delete them once the depot runs well.
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: depot.data)) ?? [] where name.contains(".before-restore-") {
+                try? FileManager.default.removeItem(atPath: (depot.data as NSString).appendingPathComponent(name))
+            }
             try await depot.start()
             dayFaults.add(.depotRestored)
             try? FileManager.default.removeItem(atPath: file)

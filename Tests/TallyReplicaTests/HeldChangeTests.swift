@@ -55,4 +55,26 @@ import Testing
         #expect(try depot.releaseHeld(site: van.site, seq: 3) == nil)
         #expect(try depot.contiguousSeq(of: van.site) == 3, "a decision does not make the van send again")
     }
+    /// Found by the long simulator run: a van's old note held, its next note merged (it was set
+    /// up again in between), then the old one released. The van's own later note stays.
+    @Test func releasingAnOldChangeNeverUndoesItsWritersLaterOne() throws {
+        let folder = try TempFolder("held-later")
+        defer { folder.remove() }
+        let clock = ManualWallClock(milliseconds: testEpoch)
+        let van = try Replica.create(at: folder.path("van.sqlite"), schema: schema, site: testSite(1), options: testOptions(clock))
+        let depot = try Replica.create(at: folder.path("depot.sqlite"), schema: schema, site: testSite(9), options: testOptions(clock))
+        try depot.write { tx in try tx.insert("tickets", key: "T1", ["route": .text("R1"), "status": .text("depot")]) }
+        try van.apply(try depot.changes(since: van.versionVector()))
+        clock.advance(by: 1_000)
+        try van.write { tx in try tx.update("tickets", key: "T1", ["status": .text("old")]) }
+        clock.advance(by: 1_000)
+        try van.write { tx in try tx.update("tickets", key: "T1", ["status": .text("new")]) }
+        let own = try van.changes(since: VersionVector()).filter { $0.site == van.site }
+        #expect(try depot.apply([own[0]], hold: { _ in "stale" }).held == 1)
+        #expect(try depot.apply([own[1]]).applied == 1)
+        #expect(try depot.row("tickets", key: "T1")?["status"] == .text("new"))
+        #expect(try depot.releaseHeld(site: van.site, seq: 1) != nil)
+        #expect(try depot.heldCount() == 0)
+        #expect(try depot.row("tickets", key: "T1")?["status"] == .text("new"), "the van's later note stays")
+    }
 }

@@ -21,6 +21,7 @@ public final class DeviceRegistry: Sendable {
                                      public_key TEXT, cursor TEXT, best_cursor TEXT);
                 CREATE TABLE audit(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, device TEXT NOT NULL,
                                    action TEXT NOT NULL, detail TEXT NOT NULL);
+                CREATE TABLE device_sites(site TEXT PRIMARY KEY NOT NULL, device TEXT NOT NULL);
                 """)
         }
         return r
@@ -45,6 +46,14 @@ public final class DeviceRegistry: Sendable {
             if !columns.isEmpty && !columns.contains("cursor") { try db.execute(sql: "ALTER TABLE devices ADD COLUMN cursor TEXT") }
             // And before stale writes were judged by the highest cursor a device showed.
             if !columns.isEmpty && !columns.contains("best_cursor") { try db.execute(sql: "ALTER TABLE devices ADD COLUMN best_cursor TEXT") }
+            // And every site a device was ever bound to (a device set up again under a new
+            // identity leaves its old site's changes behind, held ones included).
+            if !columns.isEmpty, try !db.tableExists("device_sites") {
+                try db.execute(sql: """
+                    CREATE TABLE device_sites(site TEXT PRIMARY KEY NOT NULL, device TEXT NOT NULL);
+                    INSERT OR IGNORE INTO device_sites(site, device) SELECT site, name FROM devices WHERE site IS NOT NULL;
+                    """)
+            }
         }
     }
 
@@ -140,6 +149,7 @@ public final class DeviceRegistry: Sendable {
                     throw WireError.conflict("this replica is already joined as another device")
                 }
                 try db.execute(sql: "UPDATE devices SET site = ? WHERE name = ?", arguments: [site, device])
+                try db.execute(sql: "INSERT OR IGNORE INTO device_sites(site, device) VALUES (?, ?)", arguments: [site, device])
                 if current != site {
                     try db.execute(sql: "UPDATE devices SET public_key = ? WHERE name = ?", arguments: [publicKey, device])
                     try Self.audit(db, self.now, device, current == nil ? "join" : "rejoin",
@@ -152,6 +162,14 @@ public final class DeviceRegistry: Sendable {
             throw e
         } catch {
             throw StorageFailure.wire(error, "the depot could not record the join")
+        }
+    }
+
+    /// Every site each device was ever bound to, by site hex (its current one among them).
+    public func siteHistory() throws -> [String: String] {
+        try queue.read { db in
+            guard try db.tableExists("device_sites") else { return [:] }
+            return Dictionary(try GRDB.Row.fetchAll(db, sql: "SELECT site, device FROM device_sites").map { ($0["site"] as String, $0["device"] as String) }) { a, _ in a }
         }
     }
 

@@ -22,7 +22,8 @@ public enum DepotQuarantine {
     }
 
     public static func list(replica: Replica, registry: DeviceRegistry) throws -> [Item] {
-        let names = Dictionary(try registry.devices().compactMap { d in d.site.map { ($0, d.name) } }) { a, _ in a }
+        let current = Dictionary(try registry.devices().compactMap { d in d.site.map { ($0, d.name) } }) { a, _ in a }
+        let names = try registry.siteHistory().merging(current) { _, now in now }
         return try replica.heldChanges().map { h in
             let c = h.change
             return Item(id: "\(c.site.hex):\(c.seq)", device: names[c.site.hex] ?? c.site.hex,
@@ -36,6 +37,7 @@ public enum DepotQuarantine {
     /// items decided. An unknown id is refused before anything changes.
     public static func decide(_ decision: Decision, ids: [String]?, replica: Replica, registry: DeviceRegistry) throws -> [Item] {
         let items = try list(replica: replica, registry: registry)
+        let sites = try registry.siteHistory()
         let chosen: [Item]
         if let ids {
             let known = Dictionary(items.map { ($0.id, $0) }) { a, _ in a }
@@ -51,7 +53,9 @@ public enum DepotQuarantine {
             guard parts.count == 2, let site = SiteID(hex: String(parts[0])), let seq = UInt64(parts[1]) else { continue }
             switch decision {
             case .release:
-                guard try replica.releaseHeld(site: site, seq: seq) != nil else { continue }
+                // The device's own later writes, under any identity it had, stay.
+                let same = Set(sites.filter { $0.value == item.device }.keys.compactMap(SiteID.init(hex:)))
+                guard try replica.releaseHeld(site: site, seq: seq, sameWriter: same) != nil else { continue }
                 registry.audit(device: item.device, action: AuditAction.released, detail: "\(item.table) \(item.key): \(item.change) (held \(item.heldAt))")
             case .discard:
                 guard try replica.discardHeld(site: site, seq: seq) != nil else { continue }

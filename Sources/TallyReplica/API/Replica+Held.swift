@@ -44,22 +44,37 @@ extension Replica {
     }
 
     /// Applies a held change as a new write of this replica (a new clock value, so it takes
-    /// effect over what was written meanwhile, and a change every peer in scope receives) and
-    /// stops holding it. Returns the change written, or nil when nothing was held so.
+    /// effect over what was written before it and is a change every peer in scope receives) and
+    /// stops holding it. A column its own writer wrote again later (the same site, a later
+    /// stamp: the van's next note, say) keeps that value: releasing the van's old change must not
+    /// undo the van's own later one. Later writes of others are what the reviewer decides over.
+    /// Returns the held change as applied (the columns left out, and nothing written when none
+    /// is left), or nil when nothing was held so.
     @discardableResult
-    public func releaseHeld(site: SiteID, seq: UInt64) throws(ReplicaError) -> Change? {
+    /// `sameWriter`: other sites of the same writer (a device that took a new identity), whose
+    /// later writes count as its own.
+    public func releaseHeld(site: SiteID, seq: UInt64, sameWriter: Set<SiteID> = []) throws(ReplicaError) -> Change? {
         try withWrite { db, engine in
             guard let held = try Self.held(db, site: site, seq: seq) else { return nil }
             let tx = WriteTransaction(engine: engine, db: db)
-            let c = held.change
+            var c = held.change
+            if let plan = engine.planByName[c.table] {
+                let writers = Set(([c.site] + sameWriter).compactMap { engine.siteIndex[$0] })
+                let stored = try plan.load(c.key)
+                c.values = c.values.filter { v in
+                    guard stored.exists, let i = plan.columnIndex[v.column], plan.schema.columns[i].order == nil else { return true }
+                    let s = stored.stamps[i]
+                    return !(writers.contains(s.site) && s.hlc > c.hlc.rawValue)
+                }
+            }
             if c.isDelete {
                 try tx.delete(c.table, key: c.key)
-            } else {
+            } else if !c.values.isEmpty {
                 try tx.upsert(c.table, key: c.key, Dictionary(c.values.map { ($0.column, $0.value) }) { $1 })
             }
             try Self.forgetHeld(db, site: site, seq: seq)
             try tx.finish()
-            return tx.changes.last
+            return tx.changes.last ?? c
         }
     }
 

@@ -28,7 +28,8 @@ extension SyncClient {
     ///    new file, with the old file's settings, key, blobs and (unless it ran ahead) clock;
     /// 4. the changes read in 1 are written again as new local writes: ledger entries the depot
     ///    lacks are sealed anew after the device's chain head at the depot (same id and content,
-    ///    a new place in the chain), record changes set their values again;
+    ///    a new place in the chain), record changes set their values again where nothing was
+    ///    written after them (`upsertIfNewer`: an old note never undoes a later one);
     /// 5. the previous file is kept beside (`<file>.before-recovery-<time>`) and the new one
     ///    takes its place in one rename.
     ///
@@ -140,7 +141,7 @@ extension SyncClient {
             } else if c.isDelete {
                 if try tx.row(c.table, key: c.key)?.isLive == true { try tx.delete(c.table, key: c.key); written += 1 } else { skipped += 1 }
             } else {
-                switch Result(catching: { () throws(ReplicaError) -> Bool in try tx.upsertIfChanged(c.table, key: c.key, values) }) {
+                switch Result(catching: { () throws(ReplicaError) -> Bool in try tx.upsertIfNewer(c.table, key: c.key, values, written: c.hlc) }) {
                 case .success(let changed): if changed { written += 1 } else { skipped += 1 }
                 case .failure(.refused): skipped += 1  // a status the depot's copy moved past: nothing to say again
                 case .failure(.ownedByDepot): skipped += 1  // the depot would refuse it anyway: it decides that column

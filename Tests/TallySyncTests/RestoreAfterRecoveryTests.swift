@@ -74,12 +74,16 @@ struct RestoreAfterRecoveryTests {
         let scratch = try Scratch("file-past-recovery")
         let depot = try await DepotProcess(scratch)
         try await depot.start()
+        try depot.write { tx in try tx.insert("tickets", key: "R07-T1", ["route": .text("R07"), "status": .text("planned")]) }
         let van = try await DeviceFile.join(depot, "van-a", route: "R07")
         let first = try writeEvents(van, count: 2, prefix: "EV-first")
+        try van.write { tx in try tx.update("tickets", key: "R07-T1", ["note": .text("前门")]) }
         #expect(try await van.sync(scratch).status == 0)
         let oldest = scratch.path("oldest.sqlite")
         try sqlite(van.path, ".backup \(oldest)")
         let later = try await Self.goBackAndRecover(van, scratch, prefix: "EV-later")
+        try van.write { tx in try tx.update("tickets", key: "R07-T1", ["note": .text("后门")]) }
+        #expect(try await van.sync(scratch).status == 0)
 
         // The oldest copy, from before that new identity, is put back and used.
         try Self.putBack(oldest, over: van)
@@ -91,12 +95,16 @@ struct RestoreAfterRecoveryTests {
         let held = try depot.rows("events").map(\.key)
         #expect(held.count == Set(held).count && Set(held) == Set(first + later + last), "every entry once: \(held.sorted())")
         #expect(try van.withReplica { Set(try $0.rows("events").map(\.key)) } == Set(held))
+        // The old file's note, recorded again, does not undo the later one (found by the CI sweep).
+        #expect(try depot.withReplica { try $0.row("tickets", key: "R07-T1")?["note"] } == .text("后门"))
         let again = try await van.sync(scratch)
         #expect(again.status == 0 && again.summary?["recovered"] == nil, "\(again)")
+        #expect(try van.withReplica { try $0.row("tickets", key: "R07-T1")?["note"] } == .text("后门"))
         let verify = try await Tool.run(["audit", "verify", "--data", depot.data], in: scratch)
         #expect(verify.status == 0, "\(verify)")
         await depot.stop()
     }
+
     /// Found by the simulator: a file put back, then an entry made with the clock two days ahead.
     /// The depot holds more of the van than its file, so it is set up again as a file gone back;
     /// the clock that ran ahead is not carried over, and one sync is enough.

@@ -89,6 +89,24 @@ public final class WriteTransaction {
         return true
     }
 
+    /// `upsertIfChanged` for a change written before and written again now (a device set up
+    /// again records its own changes anew): a column stored with a later stamp than `written`
+    /// keeps its value, as the merge would have kept it had the old change arrived. So a note
+    /// replayed from a file that went back never undoes a later note. Returns whether a change
+    /// was recorded.
+    @discardableResult
+    public func upsertIfNewer(_ table: String, key: String, _ values: [String: Value], written: HLC) throws(ReplicaError) -> Bool {
+        let plan = try plan(table)
+        let row = try plan.load(key)
+        guard row.exists else { return try upsertIfChanged(table, key: key, values) }
+        let newer = values.filter { name, _ in
+            guard let i = plan.columnIndex[name], plan.schema.columns[i].order == nil else { return true }
+            return row.stamps[i].hlc <= written.rawValue
+        }
+        if newer.isEmpty { return false }
+        return try upsertIfChanged(table, key: key, newer)
+    }
+
     /// Deletes a record of a deletable table. It can be inserted again later; delete and
     /// re-insert converge in any order (causal length).
     public func delete(_ table: String, key: String) throws(ReplicaError) {

@@ -28,8 +28,8 @@ extension SyncClient {
     ///    new file, with the old file's settings, key, blobs and (unless it ran ahead) clock;
     /// 4. the changes read in 1 are written again as new local writes: ledger entries the depot
     ///    lacks are sealed anew after the device's chain head at the depot (same id and content,
-    ///    a new place in the chain), record changes set their values again where nothing was
-    ///    written after them (`upsertIfNewer`: an old note never undoes a later one);
+    ///    a new place in the chain), record changes set their values again (from a file put back
+    ///    past a later identity, only where nothing was written after them: `upsertIfNewer`);
     /// 5. the previous file is kept beside (`<file>.before-recovery-<time>`) and the new one
     ///    takes its place in one rename.
     ///
@@ -82,7 +82,11 @@ extension SyncClient {
                                       otherSite: true, clock: carryClock)
             let head = try device.flatMap { try EventChain.currentHead(of: $0, in: fresh) }
             let counts = try fresh.write { tx in
-                var (written, skipped) = try Self.replay(replay, into: tx, schema: fresh.schema, head: head, key: key)
+                // A file put back past a later identity holds changes the depot has long had and
+                // seen written over: those must not win again. (Elsewhere the replayed changes are
+                // ones the depot lacks: they are written as they were.)
+                let keepLater = bound != old.site && reason == .fileWentBack
+                var (written, skipped) = try Self.replay(replay, into: tx, schema: fresh.schema, head: head, key: key, keepLater: keepLater)
                 written += try Self.recordAgain(entries, into: tx, key: key)
                 return (written, skipped)
             }
@@ -120,7 +124,8 @@ extension SyncClient {
 
     /// Writes `changes` again as this replica's own, in their order; returns how many were
     /// written and how many passed over (nothing left to say).
-    static func replay(_ changes: [Change], into tx: WriteTransaction, schema: Schema, head: String?, key: DeviceKey?) throws -> (Int, Int) {
+    static func replay(_ changes: [Change], into tx: WriteTransaction, schema: Schema, head: String?, key: DeviceKey?,
+                       keepLater: Bool = false) throws -> (Int, Int) {
         if let head { try EventChain.resume(tx, after: head) }
         let ledgers = Set(schema.tables.filter { $0.kind == .ledger }.map(\.name))
         var written = 0
@@ -141,7 +146,10 @@ extension SyncClient {
             } else if c.isDelete {
                 if try tx.row(c.table, key: c.key)?.isLive == true { try tx.delete(c.table, key: c.key); written += 1 } else { skipped += 1 }
             } else {
-                switch Result(catching: { () throws(ReplicaError) -> Bool in try tx.upsertIfNewer(c.table, key: c.key, values, written: c.hlc) }) {
+                let write = { () throws(ReplicaError) -> Bool in
+                    keepLater ? try tx.upsertIfNewer(c.table, key: c.key, values, written: c.hlc) : try tx.upsertIfChanged(c.table, key: c.key, values)
+                }
+                switch Result(catching: write) {
                 case .success(let changed): if changed { written += 1 } else { skipped += 1 }
                 case .failure(.refused): skipped += 1  // a status the depot's copy moved past: nothing to say again
                 case .failure(.ownedByDepot): skipped += 1  // the depot would refuse it anyway: it decides that column

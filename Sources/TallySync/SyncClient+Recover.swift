@@ -85,8 +85,9 @@ extension SyncClient {
                 // A file put back past a later identity holds changes the depot has long had and
                 // seen written over: those must not win again. (Elsewhere the replayed changes are
                 // ones the depot lacks: they are written as they were.)
-                let keepLater = bound != old.site && reason == .fileWentBack
-                var (written, skipped) = try Self.replay(replay, into: tx, schema: fresh.schema, head: head, key: key, keepLater: keepLater)
+                // Only its changes the depot acknowledged to it are such; later ones are new.
+                let keepLater: UInt64? = bound != old.site && reason == .fileWentBack ? acknowledged : nil
+                var (written, skipped) = try Self.replay(replay, into: tx, schema: fresh.schema, head: head, key: key, keepLaterUpTo: keepLater)
                 written += try Self.recordAgain(entries, into: tx, key: key)
                 return (written, skipped)
             }
@@ -125,7 +126,7 @@ extension SyncClient {
     /// Writes `changes` again as this replica's own, in their order; returns how many were
     /// written and how many passed over (nothing left to say).
     static func replay(_ changes: [Change], into tx: WriteTransaction, schema: Schema, head: String?, key: DeviceKey?,
-                       keepLater: Bool = false) throws -> (Int, Int) {
+                       keepLaterUpTo: UInt64? = nil) throws -> (Int, Int) {
         if let head { try EventChain.resume(tx, after: head) }
         let ledgers = Set(schema.tables.filter { $0.kind == .ledger }.map(\.name))
         var written = 0
@@ -147,7 +148,8 @@ extension SyncClient {
                 if try tx.row(c.table, key: c.key)?.isLive == true { try tx.delete(c.table, key: c.key); written += 1 } else { skipped += 1 }
             } else {
                 let write = { () throws(ReplicaError) -> Bool in
-                    keepLater ? try tx.upsertIfNewer(c.table, key: c.key, values, written: c.hlc) : try tx.upsertIfChanged(c.table, key: c.key, values)
+                    c.seq <= (keepLaterUpTo ?? 0) ? try tx.upsertIfNewer(c.table, key: c.key, values, written: c.hlc)
+                        : try tx.upsertIfChanged(c.table, key: c.key, values)
                 }
                 switch Result(catching: write) {
                 case .success(let changed): if changed { written += 1 } else { skipped += 1 }

@@ -169,7 +169,8 @@ public final class DeviceRegistry: Sendable {
     public func siteHistory() throws -> [String: String] {
         try queue.read { db in
             guard try db.tableExists("device_sites") else { return [:] }
-            return Dictionary(try GRDB.Row.fetchAll(db, sql: "SELECT site, device FROM device_sites").map { ($0["site"] as String, $0["device"] as String) }) { a, _ in a }
+            let rows = try GRDB.Row.fetchAll(db, sql: "SELECT site, device FROM device_sites")
+            return Dictionary(rows.map { ($0["site"] as String, $0["device"] as String) }) { a, _ in a }
         }
     }
 

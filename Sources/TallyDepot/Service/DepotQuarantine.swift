@@ -22,9 +22,12 @@ public enum DepotQuarantine {
     }
 
     public static func list(replica: Replica, registry: DeviceRegistry) throws -> [Item] {
-        let current = Dictionary(try registry.devices().compactMap { d in d.site.map { ($0, d.name) } }) { a, _ in a }
-        let names = try registry.siteHistory().merging(current) { _, now in now }
-        return try replica.heldChanges().map { h in
+        try list(replica: replica, names: try registry.siteHistory())
+    }
+
+    /// `names`: every site a device was ever bound to, its current one among them (`siteHistory`).
+    static func list(replica: Replica, names: [String: String]) throws -> [Item] {
+        try replica.heldChanges().map { h in
             let c = h.change
             return Item(id: "\(c.site.hex):\(c.seq)", device: names[c.site.hex] ?? c.site.hex,
                         table: c.table, key: c.key, change: describe(c), reason: h.reason, heldAt: h.heldAt)
@@ -36,8 +39,8 @@ public enum DepotQuarantine {
     /// Releases or discards the held changes named by `ids` (every one when nil); returns the
     /// items decided. An unknown id is refused before anything changes.
     public static func decide(_ decision: Decision, ids: [String]?, replica: Replica, registry: DeviceRegistry) throws -> [Item] {
-        let items = try list(replica: replica, registry: registry)
         let sites = try registry.siteHistory()
+        let items = try list(replica: replica, names: sites)
         let chosen: [Item]
         if let ids {
             let known = Dictionary(items.map { ($0.id, $0) }) { a, _ in a }

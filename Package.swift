@@ -52,7 +52,7 @@ let package = Package(
         // The domain: what a van, a window and the depot record.
         .target(
             name: "TallyRoutes",
-            dependencies: ["TallyReplica", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TallyReplica", "TallyProtocol", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
 
         // Settlement: each van's day reconciled (cash due, collected, deposited, bank lines),

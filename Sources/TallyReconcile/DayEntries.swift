@@ -36,6 +36,10 @@ struct DayEntries {
     var handovers: [String: Handover] = [:]
     /// Signature hashes of the day's deliveries the depot does not hold.
     var missingImages: Set<String> = []
+    /// The day's deliveries whose signature picture is on another shop's delivery too.
+    var reusedSignatures: [String: String] = [:]
+    /// Refusals of the day voided (taken back), with their void.
+    var withdrawnRefusals: [(refusal: VanEvent, void: VanEvent)] = []
     /// The lines of the day's tickets (and of tickets returned on that day) as the depot
     /// imported them: what every figure of money due is computed from.
     var issued: [String: [IssuedLine]] = [:]
@@ -145,7 +149,37 @@ struct DayEntries {
             }
         }
         d.missingImages = Set(try replica.missingBlobs(of: signatures))
+        d.reusedSignatures = try reusedSignatures(replica, date: date)
+        // Refusals taken back (voided) that day: shown beside what the ticket became.
+        let ledger = DayLedger(events: all)
+        let voids = Dictionary(ledger.all.filter { $0.kind == EventKind.void.rawValue }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for r in ledger.all where r.kind == EventKind.refuse.rawValue {
+            if let by = r.voidedBy, let v = voids[by] { d.withdrawnRefusals.append((r, v)) }
+        }
         return d
+    }
+
+    /// Deliveries of the day whose signature picture is also on a delivery to another shop
+    /// (any day): one picture proves one handover. By entry id, what it is shared with.
+    static func reusedSignatures(_ replica: Replica, date: String) throws -> [String: String] {
+        var uses: [String: [(id: String, ticket: String, customer: String, day: String)]] = [:]
+        try replica.select("""
+            SELECT e.ref, e.id, e.ticket, t.customer, e.day FROM events e JOIN tickets t ON t.ticket = e.ticket AND t.tally_cl % 2 = 1
+            WHERE e.kind = 'deliver' AND e.tally_cl % 2 = 1 AND e.ref IN
+                (SELECT ref FROM events WHERE day = ?1 AND kind = 'deliver' AND tally_cl % 2 = 1 AND ref IS NOT NULL)
+            """, [.text(date)]) { r in
+            uses[r[0].text ?? "", default: []].append((r[1].text ?? "", r[2].text ?? "", r[3].text ?? "", r[4].text ?? ""))
+        }
+        var out: [String: String] = [:]
+        for (ref, list) in uses where Set(list.map(\.customer)).count > 1 {
+            for u in list where u.day == date {
+                let others = list.filter { $0.customer != u.customer }
+                let named = others.prefix(3).map { "\($0.ticket) (\($0.customer), \($0.day))" }.joined(separator: ", ")
+                out[u.id] = "the signature picture of \(u.ticket) (\(ref.prefix(12))…) is also on \(others.count) delivery"
+                    + "\(others.count == 1 ? "" : "s") to another shop: \(named)\(others.count > 3 ? ", …" : ""); it proves none of them"
+            }
+        }
+        return out
     }
 
     mutating func addIssued(_ r: [Value]) {

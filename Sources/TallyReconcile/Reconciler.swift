@@ -61,6 +61,7 @@ public struct Reconciler: Sendable {
     public func prepareIndexes() throws {
         // The day's entries by kind, scans answered from the index alone.
         try replica.ensureIndexes([("events", ["day"]), ("events", ["kind"]), ("tickets", ["date"]), ("cartons", ["route"]), ("events", ["device", "chain"]),
+                                   ("events", ["ref"]),
                                    ("events", ["day", "kind", "device", "ticket", "tally_cl", "ref"]),
                                    ("ticket_lines", ["ticket"])])
     }
@@ -111,7 +112,13 @@ public struct Reconciler: Sendable {
             }
         }
         if let route { vans = vans.filter { $0.role == "van" && $0.scope == route } }
-        vans = vans.filter { ($0.role == "van" && ticketsByRoute[$0.scope ?? ""]?.isEmpty == false) || eventsByDevice[$0.name] != nil }
+        // A device is settled for a day it worked; a route's vans all show (pending) only when
+        // none of them recorded anything for its tickets, so the missing day is seen.
+        let workedRoutes = Set(day.active.filter { !$0.route.isEmpty }.map(\.route))
+        vans = vans.filter {
+            eventsByDevice[$0.name] != nil || day.scanDevices.contains($0.name)
+                || ($0.role == "van" && ticketsByRoute[$0.scope ?? ""]?.isEmpty == false && !workedRoutes.contains($0.scope ?? ""))
+        }
         vans.sort { ($0.role == "window" ? 1 : 0, $0.scope ?? "", $0.name) < ($1.role == "window" ? 1 : 0, $1.scope ?? "", $1.name) }
 
         var settlements: [Settlement] = []
@@ -119,11 +126,21 @@ public struct Reconciler: Sendable {
             let r = van.role == "van" ? van.scope ?? "" : ""
             let approval = approvals[van.name]
             let ids = approval == nil ? [] : try DayEntries.ids(replica, date: date, device: van.name)
-            settlements.append(settle(van, date: date, tickets: ticketsByRoute[r] ?? [], active: eventsByDevice[van.name] ?? [],
-                                      routeReturns: returnsByRoute[r] ?? [], scanMismatches: mismatchesByDevice[van.name] ?? [],
-                                      day: day, outcomes: outcomesByRoute[r] ?? [], approval: approval, entries: ids, matching: matching,
-                                      conflicts: conflictsByRoute[r] ?? [],
-                                      violations: r.isEmpty ? [] : violations.filter { $0.values.first { $0.column == "route" }?.value.text == r }))
+            var live = settle(van, date: date, tickets: ticketsByRoute[r] ?? [], active: eventsByDevice[van.name] ?? [],
+                              routeReturns: returnsByRoute[r] ?? [], scanMismatches: mismatchesByDevice[van.name] ?? [],
+                              day: day, outcomes: outcomesByRoute[r] ?? [], approval: approval, entries: ids, matching: matching,
+                              conflicts: conflictsByRoute[r] ?? [], carriedIn: try carriedIn(van.name, before: date),
+                              violations: r.isEmpty ? [] : violations.filter { $0.values.first { $0.column == "route" }?.value.text == r })
+            if let frozen = approval?.frozen {
+                // The day as approved, and beside it whatever would change it now.
+                let late = live.exceptions.filter { $0.kind == .lateEvent }
+                let changes = frozen.changes(now: live)
+                live.tickets = frozen.tickets
+                live.cash = frozen.cash
+                live.load = frozen.load
+                live.exceptions = frozen.exceptions + late + changes
+            }
+            settlements.append(live)
         }
         let totals = Reconciliation.Totals(
             expected: settlements.reduce(.zero) { $0 + $1.cash.expected }, collected: settlements.reduce(.zero) { $0 + $1.cash.collected },
@@ -145,6 +162,28 @@ public struct Reconciler: Sendable {
         return "\(head - held) of \(device)'s signed entries (numbered up to \(head)) have not reached the depot; the ones after the gap are held until they arrive: sync the device"
     }
 
+    /// Cash a device brought into `date` from its previous closed day: carried over at that
+    /// close, less what it paid in after it (`CashClose.outstanding`).
+    func carriedIn(_ device: String, before date: String) throws -> Money {
+        var previous: String?
+        try replica.select("SELECT MAX(day) FROM events WHERE device = ?1 AND kind = ?2 AND day < ?3 AND tally_cl % 2 = 1",
+                           [.text(device), .text(EventKind.closeDay.rawValue), .text(date)]) { previous = $0[0].text }
+        guard let previous else { return .zero }
+        var carry = Money.zero, missing = Money.zero, after = Money.zero
+        try replica.select("""
+            SELECT kind, amount, reason FROM events WHERE device = ?1 AND day = ?2 AND kind IN (?3, ?4, ?5) AND tally_cl % 2 = 1
+            """, [.text(device), .text(previous), .text(EventKind.carry.rawValue), .text(EventKind.cashMissing.rawValue),
+                  .text(EventKind.deposit.rawValue)]) { r in
+            let amount = Money(minorUnits: r[1].integer ?? 0)
+            switch r[0].text {
+            case EventKind.carry.rawValue: carry += amount
+            case EventKind.cashMissing.rawValue: missing += amount
+            default: if r[2].text == CashPosition.afterClose { after += amount }
+            }
+        }
+        return CashClose.outstanding(carried: carry, missing: missing, depositedAfterClose: after).carried
+    }
+
     func allDeposits() throws -> [VanEvent] {
         DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.deposit.rawValue))
                   + replica.rows("events", where: "kind", is: .text(EventKind.void.rawValue)), ordered: false).active(.deposit)
@@ -152,9 +191,9 @@ public struct Reconciler: Sendable {
 
     // swiftlint:disable:next function_body_length function_parameter_count
     func settle(_ van: DeviceInfo, date: String, tickets: [TicketInfo], active: [VanEvent], routeReturns: [VanEvent],
-                scanMismatches: [SettlementException], day: DayEntries, outcomes: [VanEvent], approval: (Approval, Set<String>)?,
+                scanMismatches: [SettlementException], day: DayEntries, outcomes: [VanEvent], approval: ApprovedDay?,
                 entries: [LockedEntry], matching: DepositMatching,
-                conflicts: [ConflictRecord], violations: [IntegrityViolation]) -> Settlement {
+                conflicts: [ConflictRecord], carriedIn: Money, violations: [IntegrityViolation]) -> Settlement {
         var x: [SettlementException] = []
         let byKind = Dictionary(grouping: active, by: \.kind)
         func of(_ k: EventKind) -> [VanEvent] { byKind[k.rawValue] ?? [] }
@@ -178,6 +217,7 @@ public struct Reconciler: Sendable {
             } else if day.missingImages.contains(d.ref ?? "") {
                 x.append(.init(.missingSignature, ticket: ticket, event: d.id, "the signature image of \(ticket) (\((d.ref ?? "").prefix(12))…) has not reached the depot; sync the van"))
             }
+            if let shared = day.reusedSignatures[d.id] { x.append(.init(.signatureReused, ticket: ticket, event: d.id, shared)) }
             if let h = day.handovers[d.id] {
                 for l in h.lines where l.short > 0 {
                     shortByProduct[l.product, default: 0] += l.short
@@ -204,6 +244,12 @@ public struct Reconciler: Sendable {
             }
         }
         x += scanMismatches
+        for (r, v) in day.withdrawnRefusals where r.device == van.name {
+            let ticket = r.ticket ?? "?"
+            let then = delivered.contains(ticket) ? "then delivered" : refused.contains(ticket) ? "then refused again" : "left open"
+            x.append(.init(.refusalTakenBack, ticket: ticket, event: r.id, "refusal of \(ticket) (\(r.reason ?? "")) recorded \(r.at) "
+                + "was taken back \(v.at) (\(v.id): \(v.note ?? "")); the ticket was \(then)"))
+        }
 
         // Returns, never more than delivered: all the route's returns of a ticket's product
         // against its delivery, whichever devices recorded them; flagged on each van that
@@ -234,7 +280,20 @@ public struct Reconciler: Sendable {
             + of(.fee).reduce(Money.zero) { $0 + $1.amount }
         let deposits = of(.deposit)
         let deposited = deposits.reduce(Money.zero) { $0 + $1.amount }
-        let cash = Settlement.Cash(expected: expected, collected: collected, deposited: deposited, variance: deposited - collected)
+        // Cash placed at the close: carried to the next day, or declared missing; a deposit made
+        // after the close pays in what was missing first, then what was carried.
+        let afterClose = deposits.filter { $0.reason == CashPosition.afterClose }
+        let outside = CashClose.outstanding(carried: of(.carry).reduce(.zero) { $0 + $1.amount },
+                                            missing: of(.cashMissing).reduce(.zero) { $0 + $1.amount },
+                                            depositedAfterClose: afterClose.reduce(.zero) { $0 + $1.amount })
+        let cash = Settlement.Cash(expected: expected, collected: collected, deposited: deposited, carriedIn: carriedIn,
+                                   carriedOut: outside.carried, declaredMissing: outside.missing,
+                                   variance: deposited + outside.carried - collected - carriedIn)
+        for d in afterClose {
+            x.append(.init(.afterClose, event: d.id, "deposit \(d.amount) (\(d.ref ?? "?")) was made after the day was closed, of cash "
+                + "the close carried over or declared missing; check it against the bank"))
+        }
+
         for d in deposits {
             switch matching.match[d.id] {
             case nil:
@@ -246,10 +305,14 @@ public struct Reconciler: Sendable {
         }
         if cash.variance != .zero {
             let said = of(.closeDay).first?.detail.flatMap { try? JSONDecoder().decode(DaySummary.self, from: Data($0.utf8)) }
-            let cashNote = said?.unexplained.first { $0.hasPrefix("cash on hand") }
+            let cashNote = said?.unexplained.first { $0.hasPrefix("cash on hand") || $0.contains("declared missing") }
             x.append(.init(.cashMismatch, "deposited \(deposited) against \(collected) collected: "
                 + (cash.variance < .zero ? "\(Money(minorUnits: -cash.variance.minorUnits)) not paid in" : "\(cash.variance) more paid in than collected")
                 + (cashNote.map { "; the van's day-close summary said: \($0)" } ?? "")))
+        }
+        for m in of(.cashMissing) {
+            x.append(.init(.cashMissing, event: m.id, "the driver declared \(m.amount) missing at the close: \(m.note ?? "no reason given")"
+                + (outside.missing < m.amount ? "; \(m.amount - outside.missing) of it was paid in after the close" : "")))
         }
 
         // Load: counted at load-out against the manifest and what happened to the goods.
@@ -290,9 +353,10 @@ public struct Reconciler: Sendable {
 
         // Approval and what arrived after it.
         var status: Settlement.Status
-        if let (a, ids) = approval {
+        if let approved = approval {
+            let a = approved.approval
             status = .approved
-            for e in entries.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }) where !ids.contains(e.id) {
+            for e in entries.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }) where !approved.entries.contains(e.id) {
                 x.append(.init(.lateEvent, ticket: e.ticket, event: e.id, "\(e.what) recorded \(e.at) arrived after the day was approved by \(a.by) at \(a.at); review it"))
             }
         } else if closed == nil {
@@ -302,7 +366,7 @@ public struct Reconciler: Sendable {
         }
         return Settlement(device: van.name, route: van.role == "van" ? van.scope ?? "" : "",
                           window: van.role == "window" ? van.scope : nil, status: status, tickets: counts, cash: cash, load: load,
-                          approval: approval?.0, exceptions: x)
+                          approval: approval?.approval, exceptions: x)
     }
 
     /// A return's credit at the import's price of its product on its ticket; the entry's own
@@ -339,7 +403,7 @@ public struct Reconciler: Sendable {
             throw ReconcileError("\(device)'s variance of \(s.cash.variance) is over the tolerance of \(tolerance): say why it is approved with --note TEXT")
         }
         let ids = try DayEntries.ids(replica, date: date, device: device).map(\.id)
-        return try store.approve(device: device, day: date, by: by, note: text, variance: s.cash.variance, entries: ids)
+        return try store.approve(device: device, day: date, by: by, note: text, variance: s.cash.variance, entries: ids, frozen: FrozenDay(s))
     }
 
     /// Reopens an approved day, with the reason.

@@ -31,8 +31,30 @@ public struct Settlement: Sendable, Codable, Equatable {
         public var collected: Money
         /// Cash paid in at the bank.
         public var deposited: Money
-        /// Deposited minus collected.
+        /// Cash the device brought from its previous day's close (`close-day --carry`).
+        public var carriedIn: Money
+        /// Cash the driver carried over to the next day at the close, on purpose.
+        public var carriedOut: Money
+        /// Cash the driver declared missing at the close (`close-day --missing`): part of the variance.
+        public var declaredMissing: Money
+        /// Deposited plus carried over, minus collected and carried in.
         public var variance: Money
+
+        public init(expected: Money, collected: Money, deposited: Money, carriedIn: Money = .zero, carriedOut: Money = .zero,
+                    declaredMissing: Money = .zero, variance: Money) {
+            self.expected = expected
+            self.collected = collected
+            self.deposited = deposited
+            self.carriedIn = carriedIn
+            self.carriedOut = carriedOut
+            self.declaredMissing = declaredMissing
+            self.variance = variance
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case expected, collected, deposited, variance
+            case carriedIn = "carried_in", carriedOut = "carried_out", declaredMissing = "declared_missing"
+        }
     }
 
     public struct Load: Sendable, Codable, Equatable {
@@ -103,6 +125,18 @@ public enum ExceptionKind: String, Sendable, Codable, CaseIterable {
     /// A delivery binds lines, quantities or prices other than the ticket as the depot imported
     /// it (the device's copy was altered): settled at the import's figures.
     case contentMismatch = "content_mismatch"
+    /// Something changed an approved day's figures or exceptions after the approval (a manifest
+    /// corrected, a bank line, a late entry): the approved figures stay, the change is listed.
+    case lateChange = "late_change"
+    /// One signature image on deliveries to two different shops: it proves neither.
+    case signatureReused = "signature_reused"
+    /// Cash the driver declared missing at the day's close, with the reason given.
+    case cashMissing = "cash_missing"
+    /// An entry recorded after the device closed its day (a deposit made after the close).
+    case afterClose = "after_close"
+    /// A refusal voided on the van (the shop took the goods after all): shown with what the
+    /// ticket became, both entries kept.
+    case refusalTakenBack = "refusal_taken_back"
 }
 
 /// An accountant's approval of a device's day.

@@ -28,6 +28,9 @@ public final class SettlementStore: Sendable {
                     action TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
+            // Later: the day as approved (figures and exceptions), frozen; older approvals lack it.
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(approvals)").map { $0["name"] as String }
+            if !columns.contains("snapshot") { try db.execute(sql: "ALTER TABLE approvals ADD COLUMN snapshot TEXT") }
         }
     }
 
@@ -72,24 +75,28 @@ public final class SettlementStore: Sendable {
 
     // MARK: - Approvals
 
-    public func approvals(day: String) throws -> [String: (Approval, Set<String>)] {
+    public func approvals(day: String) throws -> [String: ApprovedDay] {
         try queue.read { db in
-            var out: [String: (Approval, Set<String>)] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT device, day, by, at, note, variance, entries FROM approvals WHERE day = ?", arguments: [day]) {
-                let ids = (try? JSONDecoder().decode([String].self, from: Data((r[6] as String).utf8))) ?? []
+            var out: [String: ApprovedDay] = [:]
+            let sql = "SELECT device, day, by, at, note, variance, entries, snapshot FROM approvals WHERE day = ?"
+            for r in try Row.fetchAll(db, sql: sql, arguments: [day]) {
+                let ids = try JSONDecoder().decode([String].self, from: Data((r[6] as String).utf8))
                 let a = Approval(device: r[0], day: r[1], by: r[2], at: r[3], note: r[4], variance: Money(minorUnits: r[5]), entries: ids.count)
-                out[a.device] = (a, Set(ids))
+                let frozen = try (r[7] as String?).map { try JSONDecoder().decode(FrozenDay.self, from: Data($0.utf8)) }
+                out[a.device] = ApprovedDay(approval: a, entries: Set(ids), frozen: frozen)
             }
             return out
         }
     }
 
-    func approve(device: String, day: String, by: String, note: String, variance: Money, entries: [String]) throws -> Approval {
+    func approve(device: String, day: String, by: String, note: String, variance: Money, entries: [String],
+                 frozen: FrozenDay) throws -> Approval {
         let at = now
         let json = String(decoding: try JSONEncoder().encode(entries.sorted()), as: UTF8.self)
+        let snapshot = String(decoding: try JSONEncoder().encode(frozen), as: UTF8.self)
         try queue.write { db in
-            try db.execute(sql: "INSERT INTO approvals(device, day, by, at, note, variance, entries) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [device, day, by, at, note, variance.minorUnits, json])
+            try db.execute(sql: "INSERT INTO approvals(device, day, by, at, note, variance, entries, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [device, day, by, at, note, variance.minorUnits, json, snapshot])
             try db.execute(sql: "INSERT INTO approval_log(device, day, action, by, at, note) VALUES (?, ?, 'approve', ?, ?, ?)",
                            arguments: [device, day, by, at, note])
         }

@@ -33,8 +33,9 @@ import TallyReplica
         #expect(s.status == .balanced)  // the money is right; the image is still asked for
 
         // The image arrives: the exception goes.
-        let hash = BlobHash.sha256Hex(Depot.signature)
-        try d.replica.putBlob(try #require(try v.replica.blob(hash)))
+        for t in [Depot.t1, Depot.t2] {
+            try d.replica.putBlob(try #require(try v.replica.blob(BlobHash.sha256Hex(Depot.signature(for: t)))))
+        }
         #expect(try d.reconcile().settlement("van-07").exceptions.isEmpty)
     }
 

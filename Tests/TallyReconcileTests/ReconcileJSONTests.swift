@@ -57,11 +57,11 @@ import TallyRoutes
         let load = try #require(s7["load"] as? [String: Any])
         #expect(load["manifest"] as? Int == 4 && load["loaded"] as? Int == 4 && load["short"] as? Int == 0)
         let x = try #require(s7["exceptions"] as? [[String: Any]])
-        #expect(x.compactMap { $0["kind"] as? String } == ["cash_mismatch", "cash_mismatch"])
+        #expect(x.compactMap { $0["kind"] as? String } == ["cash_mismatch", "cash_mismatch", "cash_missing"])
         let partial = try #require(x.first { $0["ticket"] != nil })
         #expect(partial["ticket"] as? String == "T0001" && partial["event"] as? String == "van-07/deliver/T0001")
         #expect(mentions(partial["detail"] as? String ?? "", "collected 1000.00 of 1130.00", "店主现金不足"))
-        let variance = try #require(x.first { $0["ticket"] == nil })
+        let variance = try #require(x.first { $0["ticket"] == nil && $0["event"] == nil })
         #expect(Set(variance.keys) == ["kind", "detail"])  // ticket and event absent when they do not apply
 
         let s8 = try #require(settlements.first { $0["device"] as? String == "van-08" })
@@ -99,7 +99,7 @@ import TallyRoutes
         #expect(ExceptionKind.allCases.map(\.rawValue) == [
             "missing_signature", "carton_mismatch", "short_delivery", "cash_mismatch", "return_exceeds_delivery", "conflict",
             "late_event", "unsynced_device", "deposit_unmatched", "load_variance", "clock_skew", "chain_gap", "clock_suspect", "device_recovered",
-            "content_mismatch",
+            "content_mismatch", "late_change", "signature_reused", "cash_missing", "after_close", "refusal_taken_back",
         ])
     }
 }

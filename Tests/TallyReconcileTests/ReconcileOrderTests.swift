@@ -132,7 +132,7 @@ import TallyRoutes
                 // Now and then a batch arrives again (a retried push).
                 if rng.next() % 4 == 0, let again = applied.randomElement(using: &rng) { try trial.apply(again) }
             }
-            try trial.putBlob(Depot.signature)
+            for t in [Depot.t1, Depot.t2, "T0003"] { try trial.putBlob(Depot.signature(for: t)) }
             let r = Reconciler(replica: trial, store: d.store, devices: devices)
             try r.prepareIndexes()
             let rec = try r.reconcile(date: Depot.day)

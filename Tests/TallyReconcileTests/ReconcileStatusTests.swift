@@ -48,13 +48,16 @@ import TallyRoutes
         let s = try d.reconcile().settlement("van-07")
         // collected 1130.00, deposited 1000.00: variance 1000.00 − 1130.00 = −130.00.
         #expect(s.status == .short)
-        #expect(s.cash == Settlement.Cash(expected: .yuan(1130), collected: .yuan(1130), deposited: .yuan(1000), variance: Money(minorUnits: -13_000)))
-        #expect(s.kinds == [.cashMismatch], "\(s.exceptions)")
+        // The driver could not close with the 130.00 on hand unplaced: he declared it missing.
+        #expect(s.cash == Settlement.Cash(expected: .yuan(1130), collected: .yuan(1130), deposited: .yuan(1000), declaredMissing: .yuan(130),
+                                          variance: Money(minorUnits: -13_000)))
+        #expect(s.kinds == [.cashMismatch, .cashMissing], "\(s.exceptions)")
         let detail = s.exceptions.first?.detail ?? ""
         #expect(detail.contains("deposited 1000.00 against 1130.00 collected"), "\(detail)")
         #expect(detail.contains("130.00 not paid in"), "\(detail)")
-        // The van's own close said so: cash on hand 1130.00 − 1000.00 = 130.00.
-        #expect(detail.contains("cash on hand 130.00 is not deposited"), "\(detail)")
+        // The van's own close said so: 1130.00 − 1000.00 = 130.00, declared missing with its reason.
+        #expect(detail.contains("130.00 declared missing: 司机未能全部缴存"), "\(detail)")
+        #expect(s.exceptions.last?.detail == "the driver declared 130.00 missing at the close: 司机未能全部缴存")
         #expect(s.exceptions.first?.ticket == nil && s.exceptions.first?.event == nil)
     }
 

@@ -29,7 +29,11 @@ final class Depot {
     static let b1 = "C10023-6901028075022-0001"
     static let c1 = "C10024-6901028075015-0001"
     static let d1 = "C20001-6901028000116-0001"
-    static let signature: [UInt8] = Array("a signature from the handheld's pad".utf8)
+    static let signature: [UInt8] = SignaturePNG.make(seed: 1)
+    /// A real signature picture per ticket (one picture proves one handover); T0001's is `signature`.
+    static func signature(for ticket: String) -> [UInt8] {
+        ticket == t1 ? signature : SignaturePNG.make(seed: ticket.utf8.reduce(14_695_981_039_346_656_037) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 })
+    }
     static let morning = "2026-11-28T09:00:00+08:00"
 
     static let header = Manifest.columns.joined(separator: ",")
@@ -96,7 +100,12 @@ final class Depot {
     /// And back: the van learns what other devices did.
     func pull(_ book: VanBook) throws { try book.replica.merge(from: replica) }
 
-    func close(_ book: VanBook) throws { _ = try book.closeDay(unsynced: Unsynced(changes: 0, blobs: 0)) }
+    /// Closes the van's day; cash still on hand is declared missing, as a driver short of it must.
+    func close(_ book: VanBook) throws {
+        let onHand = try book.daySummary().cashOnHand
+        _ = try book.closeDay(unsynced: Unsynced(changes: 0, blobs: 0), missing: onHand > .zero ? onHand : nil,
+                              reason: onHand > .zero ? "司机未能全部缴存" : nil)
+    }
 
     // MARK: - Work
 
@@ -113,7 +122,7 @@ final class Depot {
     static func deliver(_ book: VanBook, _ ticket: String, cash: Money? = nil, partial: String? = nil,
                         short: [String: Int] = [:], scan: [String]? = nil) throws -> DeliveryRecord {
         _ = try book.scan(ticket, codes: scan ?? cartons(ticket))
-        return try book.deliver(DeliveryRequest(ticket: ticket, signature: signature, signer: "店主", cash: cash, short: short,
+        return try book.deliver(DeliveryRequest(ticket: ticket, signature: signature(for: ticket), signer: "店主", cash: cash, short: short,
                                                 partialReason: partial))
     }
 

@@ -35,7 +35,7 @@ import TallyRoutes
         for figure in ["1130.00", "1000.00", "-130.00", "van-07", "short", "cash_mismatch", "张记便利店", "Proofs of delivery 交付凭证 (2)", "T0002"] {
             #expect(html.contains(figure), "the report lacks \(figure)")
         }
-        #expect(html.contains("src=\"data:application/octet-stream;base64,\(Data(Depot.signature).base64EncodedString())\""))
+        #expect(html.contains("src=\"data:image/png;base64,\(Data(Depot.signature).base64EncodedString())\""))
         #expect(!html.contains("<script"))
         #expect(HTMLReport.esc("<b>&\"'") == "&lt;b&gt;&amp;&quot;&#39;")
     }

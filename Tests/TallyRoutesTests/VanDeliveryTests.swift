@@ -7,9 +7,10 @@ import TallyReplica
 @Suite struct VanDeliveryTests {
     typealias F = VanFixture
 
-    func request(_ ticket: String = F.t1, signature: [UInt8] = F.signature, cash: Money? = .yuan(1130),
+    func request(_ ticket: String = F.t1, signature: [UInt8]? = nil, cash: Money? = .yuan(1130),
                  short: [String: Int] = [:], partialReason: String? = nil) -> DeliveryRequest {
-        DeliveryRequest(ticket: ticket, signature: signature, signer: "张三", cash: cash, short: short, partialReason: partialReason)
+        DeliveryRequest(ticket: ticket, signature: signature ?? F.signature(for: ticket), signer: "张三", cash: cash, short: short,
+                        partialReason: partialReason)
     }
 
     // MARK: - Goods
@@ -164,7 +165,7 @@ import TallyReplica
         let v = try VanFixture()
         let d = try v.deliverT1()
         try v.expectRefused("T0001 is already delivered (\(d.event) by van-07", "tally van receipt T0001") {
-            _ = try v.book.deliver(request(signature: Array("another".utf8)))
+            _ = try v.book.deliver(request(signature: SignaturePNG.make(seed: 77)))
         }
         #expect(try v.events(.deliver).count == 1)
     }

@@ -71,7 +71,7 @@ import TallyReplica
         let v = try VanFixture()
         try v.scanAll(F.t1)
         let id = try v.book.refuse(F.t1, reason: "no_money")
-        try v.expectRefused("T0001 was refused (\(id), no_money)", "new ticket") {
+        try v.expectRefused("T0001 was refused (\(id), no_money)", "take the refusal back first", "tally van void \(id)") {
             _ = try v.book.deliver(DeliveryRequest(ticket: F.t1, signature: F.signature, cash: .yuan(1130)))
         }
         try v.expectRefused("was refused", "no receipt") { try v.book.receipt(F.t1, verify: true) }

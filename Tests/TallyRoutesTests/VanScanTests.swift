@@ -90,7 +90,7 @@ import TallyReplica
             _ = try v.book.scan("T0003", codes: ["C10024-6901028075015-0002"])
         }
         try v.expectRefused("T0003 is for 2026-11-29") {
-            _ = try v.book.deliver(DeliveryRequest(ticket: "T0003", signature: F.signature))
+            _ = try v.book.deliver(DeliveryRequest(ticket: "T0003", signature: F.signature(for: "T0003")))
         }
         try v.expectRefused("T0003 is for 2026-11-29") { try v.book.refuse("T0003", reason: "closed") }
     }

@@ -25,7 +25,11 @@ final class VanFixture {
     static let a2 = "C10023-6901028075015-0002"
     static let b1 = "C10023-6901028075022-0001"
     static let c1 = "C10024-6901028075015-0001"
-    static let signature: [UInt8] = Array("a signature from the handheld's pad".utf8)
+    static let signature: [UInt8] = SignaturePNG.make(seed: 1)
+    /// A real signature picture per ticket (one picture proves one handover); T0001's is `signature`.
+    static func signature(for ticket: String) -> [UInt8] {
+        ticket == t1 ? signature : SignaturePNG.make(seed: ticket.utf8.reduce(14_695_981_039_346_656_037) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 })
+    }
     /// Before the first promised time.
     static let morning = "2026-11-28T09:00:00+08:00"
 
@@ -101,7 +105,7 @@ final class VanFixture {
     @discardableResult
     func deliverT2() throws -> DeliveryRecord {
         try scanAll(Self.t2)
-        return try book.deliver(DeliveryRequest(ticket: Self.t2, signature: Self.signature, signer: "李四"))
+        return try book.deliver(DeliveryRequest(ticket: Self.t2, signature: Self.signature(for: Self.t2), signer: "李四"))
     }
 
     // MARK: - Refusals

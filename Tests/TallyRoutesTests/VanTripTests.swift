@@ -188,7 +188,7 @@ import TallyReplica
         _ = try v.book.closeDay(unsynced: Unsynced(changes: 0, blobs: 0))
         v.set("2026-11-29T10:00:00+08:00")
         _ = try v.book.scan("T0003", codes: ["C10024-6901028075015-0002"])
-        _ = try v.book.deliver(DeliveryRequest(ticket: "T0003", signature: F.signature, cash: .yuan(450)))
+        _ = try v.book.deliver(DeliveryRequest(ticket: "T0003", signature: F.signature(for: "T0003"), cash: .yuan(450)))
         try v.expectRefused("bank reference ICBC-0001 is already recorded (\(first)") {
             try v.book.deposit(.yuan(450), bankRef: "ICBC-0001")
         }

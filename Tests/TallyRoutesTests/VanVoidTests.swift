@@ -43,11 +43,21 @@ import TallyReplica
         try v.expectRefused("is itself a void") { try v.book.void(void, reason: "undo") }
     }
 
-    @Test func aRefusalIsFinal() throws {
+    @Test func aRefusalTakenBackTheSameDayMakesTheTicketDeliverable() throws {
         let v = try VanFixture()
         let id = try v.book.refuse(F.t1, reason: "closed")
-        try v.expectRefused("a refusal is final", "new ticket") { try v.book.void(id, reason: "the shop opened after all") }
+        try v.expectRefused("say why") { try v.book.void(id, reason: " ") }
+        let void = try v.book.void(id, reason: "店主五分钟后回来了")
+        #expect(try v.book.tickets().first { $0.ticket == F.t1 }?.status == "refusal taken back")
+        let d = try v.deliverT1()
+        // The column stays where the lattice put it; the ledger says delivered, and so does every view.
         #expect(try v.status(F.t1) == "refused")
+        #expect(try v.book.tickets().first { $0.ticket == F.t1 }?.status == "delivered")
+        #expect(try v.book.receipt(F.t1, verify: true).verified == true)
+        // Both entries stay in the day's ledger.
+        let all = try v.book.events()
+        #expect(all.first { $0.id == id }?.voidedBy == void && all.contains { $0.id == d.event })
+        #expect(try v.book.daySummary().refused == 0 && v.book.daySummary().delivered == 1)
     }
 
     @Test func aScanHandedOverIsNotVoided() throws {

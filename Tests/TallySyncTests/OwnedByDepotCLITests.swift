@@ -34,13 +34,18 @@ struct OwnedByDepotCLITests {
 
     static func run(_ scratch: Scratch, _ args: String...) async throws -> Tool.Result { try await Tool.run(args, in: scratch) }
 
+    /// The picture the shop of `ticket` signs: one of its own per ticket.
+    static func signatureImage(_ ticket: String) -> [UInt8] {
+        SignaturePNG.make(seed: ticket.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) })
+    }
+
     /// Scans every carton of the ticket and delivers it, collecting `cash`.
     static func deliver(_ van: DeviceFile, _ ticket: String, cash: Money, _ scratch: Scratch) async throws -> Tool.Result {
         let codes = try van.withReplica { try $0.rows("cartons", where: "ticket", is: .text(ticket)).map(\.key) }
         let scan = try await Tool.run(["van", "scan", ticket] + codes + ["--replica", van.path], in: scratch)
         #expect(scan.status == 0, "\(scan)")
-        let signature = scratch.path("sig.png")
-        try Data([0x89, 0x50, 0x4E, 0x47] + Array(repeating: 9, count: 500)).write(to: URL(fileURLWithPath: signature))
+        let signature = scratch.path("sig-\(ticket).png")
+        try Data(signatureImage(ticket)).write(to: URL(fileURLWithPath: signature))
         return try await Tool.run(["van", "deliver", ticket, "--signature", signature, "--cash", cash.description, "--replica", van.path],
                                   in: scratch)
     }

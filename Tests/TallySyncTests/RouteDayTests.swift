@@ -57,7 +57,13 @@ import TallyRoutes
         #expect(backwards.status == 1 && backwards.stderr.contains("below the last reading"))
         let shortTicket = cash[1]
         let shortProduct = try #require(try cartons(shortTicket.ticket).first?["product_code"].text)
-        let load = try json(LoadOutRecord.self, try await vanRun("load-out", "--json", "--count", "\(shortProduct)=\(try loadExpected(van, shortProduct) - 1)"))
+        // A count names every product or says the rest match; a difference is shown, not recorded, until confirmed.
+        let shortCount = "\(shortProduct)=\(try loadExpected(van, shortProduct) - 1)"
+        let blind = try await vanRun("load-out", "--count", shortCount)
+        #expect(blind.status == 1 && blind.stderr.contains("not counted") && blind.stderr.contains("--rest-match"), "\(blind)")
+        let unconfirmed = try await vanRun("load-out", "--count", shortCount, "--rest-match")
+        #expect(unconfirmed.status == 1 && unconfirmed.stderr.contains("(-1)") && unconfirmed.stderr.contains("--confirm"), "\(unconfirmed)")
+        let load = try json(LoadOutRecord.self, try await vanRun("load-out", "--json", "--count", shortCount, "--rest-match", "--confirm"))
         #expect(load.differences.map(\.difference) == [-1])
 
         // A carton of another shop is caught; nothing is recorded.
@@ -70,8 +76,12 @@ import TallyRoutes
         #expect(try van.digest() == before)
 
         // Deliveries: full, short, part payment, electronic; one refusal.
-        let signature = scratch.path("sig.png")
-        try Data([0x89, 0x50, 0x4E, 0x47] + Array(repeating: 7, count: 3_000)).write(to: URL(fileURLWithPath: signature))
+        // Each shop signs its own picture on the pad.
+        var pads: [String: String] = [:]
+        for (i, t) in tickets.enumerated() {
+            pads[t.ticket] = scratch.path("sig-\(t.ticket).png")
+            try Data(SignaturePNG.make(seed: UInt64(100 + i))).write(to: URL(fileURLWithPath: pads[t.ticket] ?? ""))
+        }
         let refused = tickets.first { $0.ticket != shortTicket.ticket && $0.ticket != cash[0].ticket && $0.ticket != cash[2].ticket && $0.ticket != electronic[0].ticket }
         var collected = Money.zero
         for t in tickets {
@@ -94,7 +104,7 @@ import TallyRoutes
             if t.payment == "cash" {
                 if t.ticket == cash[2].ticket {
                     let half = Money(minorUnits: value.minorUnits / 2)
-                    let noReason = try await vanRun("deliver", t.ticket, "--signature", signature, "--cash", half.description)
+                    let noReason = try await vanRun("deliver", t.ticket, "--signature", pads[t.ticket] ?? "", "--cash", half.description)
                     #expect(noReason.status == 1 && noReason.stderr.contains("--partial --reason"))
                     extra += ["--cash", half.description, "--partial", "--reason", "店主现金不足"]
                     collected += half
@@ -103,11 +113,11 @@ import TallyRoutes
                     collected += value
                 }
             }
-            let d = try await tally(["van", "deliver", t.ticket, "--signature", signature, "--signer", "老板", "--json", "--replica", van.path] + extra, scratch)
+            let d = try await tally(["van", "deliver", t.ticket, "--signature", pads[t.ticket] ?? "", "--signer", "老板", "--json", "--replica", van.path] + extra, scratch)
             let record = try json(DeliveryRecord.self, d)
             #expect(record.handover.value == value)
         }
-        let twice = try await vanRun("deliver", cash[0].ticket, "--signature", signature, "--cash", cash[0].amountDue.description)
+        let twice = try await vanRun("deliver", cash[0].ticket, "--signature", pads[cash[0].ticket] ?? "", "--cash", cash[0].amountDue.description)
         #expect(twice.status == 1 && twice.stderr.contains("already delivered"))
 
         // A return after delivery, on a cash ticket: paid back in cash. Never more than delivered.
@@ -127,8 +137,10 @@ import TallyRoutes
         #expect(onHand == collected - ret.amount)
         let tooMuch = try await vanRun("deposit", (onHand + Money(minorUnits: 100)).description, "--bank-ref", "X0")
         #expect(tooMuch.status == 1 && tooMuch.stderr.contains("more than the"))
-        let wrongDeposit = try json([String: String].self, try await vanRun("deposit", "1.00", "--bank-ref", "B-WRONG", "--json"))
-        #expect(try await vanRun("void", wrongDeposit["event"] ?? "", "--reason", "typed the wrong amount").status == 0)
+        struct Deposited: Decodable { var event: String; var after_close: Bool }
+        let wrongDeposit = try json(Deposited.self, try await vanRun("deposit", "1.00", "--bank-ref", "B-WRONG", "--json"))
+        #expect(!wrongDeposit.after_close)
+        #expect(try await vanRun("void", wrongDeposit.event, "--reason", "typed the wrong amount").status == 0)
         #expect(try await vanRun("deposit", onHand.description, "--bank-ref", "ICBC-0001").status == 0)
 
         // Closing while unsynced is refused and changes nothing.

@@ -48,7 +48,7 @@ struct WeakEdgesCLITests {
         let delivered = try await OwnedByDepotCLITests.deliver(van1, ticket.ticket, cash: ticket.amountDue, scratch)
         #expect(delivered.status == 0, "\(delivered)")
         #expect(try await van1.sync(scratch).status == 0)
-        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47] + Array(repeating: 9, count: 500)  // what `deliver` signed with
+        let signature = OwnedByDepotCLITests.signatureImage(ticket.ticket)  // what `deliver` signed with
         let hash = BlobHash.sha256Hex(signature)
         #expect(try depot.withReplica { try $0.hasBlob(hash) })
 

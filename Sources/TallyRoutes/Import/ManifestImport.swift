@@ -22,9 +22,16 @@ public enum ManifestImport {
         var summary = ImportSummary(tickets: manifest.tickets.count, lines: 0, cartons: 0, written: 0, unchanged: 0, changes: 0)
         let touched = try touchedTickets(replica)
         var cartonsOf: [String: [String]] = [:]
-        for c in try replica.rows("cartons") { if let t = c["ticket"].text { cartonsOf[t, default: []].append(c.key) } }
-        // Refuse first, before writing anything: a ticket already worked on is not replaced.
-        var refusals: [ManifestError.Problem] = []
+        var ticketOfCarton: [String: String] = [:]
+        for c in try replica.rows("cartons") where c.isLive {
+            if let t = c["ticket"].text {
+                cartonsOf[t, default: []].append(c.key)
+                ticketOfCarton[c.key] = t
+            }
+        }
+        // Refuse first, before writing anything: a ticket already worked on is not replaced,
+        // and a carton code already printed for another ticket is not moved.
+        var refusals = try reusedCartons(manifest, ticketOfCarton: ticketOfCarton, touched: touched, replica)
         var keep = Set<String>()
         for t in manifest.tickets where touched.contains(t.ticket) {
             guard let existing = try replica.row("tickets", key: t.ticket), existing.isLive else { continue }
@@ -49,6 +56,32 @@ public enum ManifestImport {
             summary.changes = tx.changeCount
         }
         return summary
+    }
+
+    /// Carton codes the file puts on a ticket other than the one the depot holds them on: one of
+    /// another day (a code is printed once; reusing it would rewrite a settled day's scans), or
+    /// one a device already worked on. Moving a carton between untouched tickets of the same day
+    /// is a correction, and allowed.
+    static func reusedCartons(_ manifest: Manifest, ticketOfCarton: [String: String], touched: Set<String>,
+                              _ replica: Replica) throws -> [ManifestError.Problem] {
+        var problems: [ManifestError.Problem] = []
+        var dates: [String: String] = [:]
+        for t in manifest.tickets {
+            for line in t.lines {
+                guard let code = line.cartons.first(where: { ticketOfCarton[$0].map { $0 != t.ticket } ?? false }),
+                      let other = ticketOfCarton[code] else { continue }
+                if dates[other] == nil { dates[other] = try replica.row("tickets", key: other)?["date"].text ?? "" }
+                let date = dates[other] ?? ""
+                if date != t.date {
+                    problems.append(.init(line: line.line, reason: "carton \(code) is already on ticket \(other) of \(date); "
+                        + "a carton code is printed once and cannot be used on another day: correct the order system's export"))
+                } else if touched.contains(other) {
+                    problems.append(.init(line: line.line, reason: "carton \(code) is on ticket \(other), which a device has already "
+                        + "worked on; it cannot move to \(t.ticket)"))
+                }
+            }
+        }
+        return problems
     }
 
     /// Tickets a device has touched: moved past `loaded`, or named by any event.

@@ -41,6 +41,7 @@ public struct SampleManifest: Sendable {
         var rng = SeededGenerator(seed: seed)
         var out = Manifest.columns.joined(separator: ",") + "\r\n"
         var ticketNo = 0
+        let stamp = String(date.replacingOccurrences(of: "-", with: "").suffix(6))
         for (r, route) in routes.enumerated() {
             for stop in 1...max(1, ticketsPerRoute) {
                 ticketNo += 1
@@ -59,7 +60,8 @@ public struct SampleManifest: Sendable {
                 }
                 for (box, p) in chosen.enumerated() {
                     let qty = 1 + Int(rng.next() % 4)
-                    let codes = (1...qty).map { "\(customer)-\(p.code)-\(String(format: "%04d", $0))" }.joined(separator: ";")
+                    // The date in every code: a carton is printed once, so no two days share one.
+                    let codes = (1...qty).map { "\(customer)-\(p.code)-\(stamp)-\(String(format: "%04d", $0))" }.joined(separator: ";")
                     out += [date, route, ticket, String(stop), customer, name, address, phone, payment, promised, String(box + 1),
                             p.code, p.name, String(qty), p.price.description, codes].joined(separator: ",") + "\r\n"
                 }

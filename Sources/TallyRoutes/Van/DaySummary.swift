@@ -33,6 +33,12 @@ public struct DaySummary: Sendable, Codable, Equatable {
     public var cashPaidBack: Money
     public var cashDeposited: Money
     public var cashOnHand: Money
+    /// Brought from the van's previous day (its close carried it over); absent when none.
+    public var cashCarriedIn: Money?
+    /// Carried over to the next day at this close; absent when none.
+    public var cashCarriedOver: Money?
+    /// Declared missing at this close; absent when none.
+    public var cashMissing: Money?
     public var partialPayments: [PartialPayment]
     public var loadDifferences: [LoadCount]
     public var vehicleCheck: String?

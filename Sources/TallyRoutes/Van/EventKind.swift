@@ -29,6 +29,11 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case deposit
     /// The van's day summary (`detail` = the summary as JSON).
     case closeDay = "close_day"
+    /// Cash carried to the driver's next day at the close, on purpose (`amount`, `note` = why):
+    /// the next day's opening float. Recorded with the close, final like it.
+    case carry
+    /// Cash declared missing at the close (`amount`, `note` = why): short at settlement.
+    case cashMissing = "cash_missing"
     /// A fee taken in cash at a service window (`product` = the fee's code, `amount` = cash
     /// taken, `due` = the fee, `ref` = the request it was paid for, `note` = the payer).
     case fee
@@ -48,6 +53,8 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
         case .deposit: "deposit 存款"
         case .closeDay: "day close 日结"
         case .fee: "fee 收费"
+        case .carry: "carried over 结转"
+        case .cashMissing: "declared missing 短缺申报"
         }
     }
 }

@@ -24,7 +24,12 @@ extension VanBook {
 
     /// Closes the day: refused while anything is unsynced; otherwise records the summary, which
     /// the next sync carries to the depot. Nothing more is recorded for the day afterwards.
-    public func closeDay(unsynced: Unsynced) throws -> (event: String, summary: DaySummary) {
+    ///
+    /// Cash still on hand must be placed: carried to the next day on purpose (`carry`, the next
+    /// day's float) or declared missing (`missing`), with a reason; otherwise the close is
+    /// refused, so no cash is left on a day that can no longer book it.
+    public func closeDay(unsynced: Unsynced, carry: Money? = nil, missing: Money? = nil,
+                         reason: String? = nil) throws -> (event: String, summary: DaySummary) {
         let routeRows = try routeTickets()
         let day = try openDay(among: routeRows)
         guard unsynced.isEmpty else {
@@ -33,10 +38,39 @@ extension VanBook {
             if unsynced.blobs > 0 { what.append("\(unsynced.blobs) image\(unsynced.blobs == 1 ? "" : "s")") }
             throw VanError.refused("the day cannot be closed: \(what.joined(separator: " and ")) not synced to the depot yet; run `tally sync` (at the depot if there is no network) and close the day again")
         }
-        let s = try summary(day, among: routeRows)
+        guard try dayLedger(day).all.contains(where: { $0.device == device }) else {
+            throw VanError.refused("this handheld recorded nothing on \(day), so it has no day to close (a van is settled only for a day "
+                + "it worked); if another van works \(day), sync to load this van's next day")
+        }
+        var s = try summary(day, among: routeRows)
+        let decision: CashClose.Decision
+        switch CashClose.decide(onHand: s.cashOnHand, carry: carry, missing: missing, reason: reason) {
+        case .success(let d): decision = d
+        case .failure(let refusal): throw VanError.refused(refusal.description)
+        }
+        if decision.carry > .zero || decision.missing > .zero {
+            s.unexplained.removeAll { $0.hasPrefix("cash on hand") }
+            s.cashOnHand = .zero
+        }
+        if decision.carry > .zero {
+            s.cashCarriedOver = decision.carry
+            s.explained.append("\(decision.carry) carried over to the next day: \(decision.reason ?? "")")
+        }
+        if decision.missing > .zero {
+            s.cashMissing = decision.missing
+            s.unexplained.append("\(decision.missing) declared missing: \(decision.reason ?? "")")
+        }
         let at = now
         let id = try replica.write { tx in
-            try record(tx, .closeDay, subject: day, day: day, at: at, [
+            if decision.carry > .zero {
+                try record(tx, .carry, subject: day, day: day, at: at,
+                           ["amount": .integer(decision.carry.minorUnits), "note": Self.optionalText(decision.reason)])
+            }
+            if decision.missing > .zero {
+                try record(tx, .cashMissing, subject: day, day: day, at: at,
+                           ["amount": .integer(decision.missing.minorUnits), "note": Self.optionalText(decision.reason)])
+            }
+            return try record(tx, .closeDay, subject: day, day: day, at: at, [
                 "amount": .integer(s.cashOnHand.minorUnits), "due": .integer(s.cashDue.minorUnits),
                 "qty": .integer(Int64(s.delivered)), "detail": .text(Self.json(s)),
                 "note": .text(s.unexplained.isEmpty ? "balanced" : "\(s.unexplained.count) unexplained")])
@@ -55,7 +89,7 @@ extension VanBook {
         }
         let deliveredTickets = Set(deliveries.compactMap(\.ticket))
         let refusedTickets = Set(refusals.compactMap(\.ticket))
-        let cash = CashPosition(ledger, device: device)
+        let cash = CashPosition(ledger, device: device, carriedIn: try carriedIn(before: day))
         let cashTickets = Set(tickets.filter { $0["payment"].text == PaymentKind.cash.rawValue }.map(\.key))
         var s = DaySummary(
             day: day, route: route, device: device, tickets: tickets.count,
@@ -70,6 +104,7 @@ extension VanBook {
             credited: returns.reduce(.zero) { $0 + $1.due },
             cashDue: deliveries.filter { cashTickets.contains($0.ticket ?? "") }.reduce(.zero) { $0 + $1.due },
             cashCollected: cash.collected, cashPaidBack: cash.paidBack, cashDeposited: cash.deposited, cashOnHand: cash.onHand,
+            cashCarriedIn: cash.carriedIn == .zero ? nil : cash.carriedIn,
             partialPayments: handovers.compactMap { e, h in
                 h.partialReason.map { DaySummary.PartialPayment(ticket: h.ticket, due: h.value, collected: h.cash, reason: $0) }
             },
@@ -131,10 +166,12 @@ extension VanBook {
         for r in returns {
             s.explained.append("ticket \(r.ticket ?? ""): \(r.qty ?? 0) × \(r.product ?? "") returned (\(ReasonCode.named(r.reason ?? "")?.chinese ?? r.reason ?? "")), credit \(r.due)")
         }
+        if cash.carriedIn > .zero { s.explained.append("\(cash.carriedIn) brought from the day before (carried over at its close)") }
         if s.cashOnHand < .zero {
             s.unexplained.append("cash on hand is \(s.cashOnHand): more was deposited or paid back than collected; tell the accountant")
         } else if s.cashOnHand != .zero {
-            s.unexplained.append("cash on hand \(s.cashOnHand) is not deposited: pay it in and record it with `tally van deposit \(s.cashOnHand) --bank-ref REF`")
+            s.unexplained.append("cash on hand \(s.cashOnHand) is not deposited: pay it in and record it with "
+                + "`tally van deposit \(s.cashOnHand) --bank-ref REF`, or carry it over at the close (`close-day --carry`)")
         }
         return s
     }

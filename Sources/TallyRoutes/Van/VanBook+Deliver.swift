@@ -32,6 +32,16 @@ public struct DeliveryRecord: Sendable, Codable, Equatable {
 }
 
 extension VanBook {
+    /// A delivery of another shop's ticket already bound to this signature picture, if any.
+    func signatureUsedElsewhere(_ hash: String, customer: String) throws -> (ticket: String, event: String)? {
+        let uses = DayLedger(try replica.rows("events", where: "ref", is: .text(hash)), ordered: false).active(.deliver)
+        for d in uses {
+            guard let ticket = d.ticket else { continue }
+            if try replica.row("tickets", key: ticket)?["customer"].text != customer { return (ticket, d.id) }
+        }
+        return nil
+    }
+
     /// Largest signature image accepted: a handheld's signature pad makes a few kilobytes.
     public static let maxSignatureBytes = 2 * 1024 * 1024
 
@@ -45,14 +55,25 @@ extension VanBook {
             throw VanError.refused("ticket \(r.ticket) is already delivered (\(d.id) by \(d.device) at \(d.at)); `tally van receipt \(r.ticket)` shows it")
         }
         if let d = ledger.active(.refuse, ticket: r.ticket).first {
-            throw VanError.refused("ticket \(r.ticket) was refused (\(d.id), \(d.reason ?? "")); a refused ticket is not delivered: the depot reissues the goods on a new ticket")
+            let back = d.device == device && d.day == day
+                ? "if the shop takes the goods after all, take the refusal back first: `tally van void \(d.id) --reason TEXT`"
+                : "only \(d.device) can take it back the same day; otherwise the depot issues the goods on a new ticket"
+            throw VanError.refused("ticket \(r.ticket) was refused (\(d.id), \(d.reason ?? "")); \(back)")
         }
-        if t["status"].text == "refused" {
+        if t["status"].text == "refused" && !ledger.all.contains(where: { $0.kind == EventKind.refuse.rawValue }) {
             throw VanError.refused("ticket \(r.ticket) is marked refused by another device; call the depot before handing anything over")
         }
         guard !r.signature.isEmpty else { throw VanError.refused("the signature image is empty; have the customer sign again") }
         guard r.signature.count <= Self.maxSignatureBytes else {
             throw VanError.refused("the signature image is \(r.signature.count / 1024) KB, over the \(Self.maxSignatureBytes / 1024 / 1024) MB a signature may take; save it smaller")
+        }
+        if case .failure(let problem) = SignatureImage.check(r.signature) {
+            throw VanError.refused("the signature file is no use as proof: \(problem); have the customer sign on the pad again")
+        }
+        let signatureHash = BlobHash.sha256Hex(r.signature)
+        if let other = try signatureUsedElsewhere(signatureHash, customer: t["customer"].text ?? "") {
+            throw VanError.refused("this signature picture is already on ticket \(other.ticket) of another shop (\(other.event)); "
+                + "one picture proves one handover: have this customer sign")
         }
 
         // Every carton scanned or declared short.
@@ -134,7 +155,7 @@ extension VanBook {
         let handover = Handover(ticket: r.ticket, day: day, route: route, customer: customer,
                                 customerName: try replica.row("customers", key: customer)?["name"].text ?? "",
                                 payment: payment, lines: handed, value: value, cash: cash, partialReason: partial,
-                                signer: signer?.isEmpty == false ? signer : nil, signature: BlobHash.sha256Hex(r.signature),
+                                signer: signer?.isEmpty == false ? signer : nil, signature: signatureHash,
                                 device: device, at: at, promisedBy: promised, late: late)
         let json = handover.canonicalJSON()
         let hash = Handover.hash(of: json)
@@ -145,7 +166,10 @@ extension VanBook {
                 "reason": partial.map(Value.text) ?? .null, "note": handover.signer.map(Value.text) ?? .null,
                 "qty": .integer(Int64(handed.reduce(0) { $0 + $1.delivered })),
                 "detail": .text(json), "hash": .text(hash)])
-            if try tx.row("tickets", key: r.ticket)?["status"].text != "delivered" {
+            // A refusal taken back leaves the column at `refused` (the lattice does not go back);
+            // the ledger says delivered, and everything reads the outcome from the ledger.
+            let status = try tx.row("tickets", key: r.ticket)?["status"].text
+            if status != "delivered" && status != "refused" {
                 try tx.update("tickets", key: r.ticket, ["status": "delivered"])
             }
             return id

@@ -62,7 +62,15 @@ extension VanBook {
         checks.append(issuedCheck(handover, ticket: t))
         if let image = try replica.blob(handover.signature) {
             let ok = BlobHash.sha256Hex(image) == handover.signature
-            checks.append(.init(check: "signature", ok: ok, detail: ok ? "signature image held, \(image.count) bytes, hash matches" : "the stored signature image does not match its hash"))
+            switch (ok, SignatureImage.check(image)) {
+            case (false, _):
+                checks.append(.init(check: "signature", ok: false, detail: "the stored signature image does not match its hash"))
+            case (true, .failure(let problem)):
+                checks.append(.init(check: "signature", ok: false, detail: "the signature file matches its hash but proves nothing: \(problem)"))
+            case (true, .success(let info)):
+                checks.append(.init(check: "signature", ok: true, detail: "signature image held, a \(info.format.rawValue.uppercased()) of "
+                    + "\(info.width)×\(info.height), \(image.count) bytes, hash matches"))
+            }
         } else {
             checks.append(.init(check: "signature", ok: false, detail: "the signature image \(handover.signature.prefix(16))… is not held on this device; sync to fetch it"))
         }

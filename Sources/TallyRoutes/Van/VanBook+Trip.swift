@@ -14,6 +14,31 @@ public struct LoadCount: Sendable, Codable, Equatable {
         json.flatMap { try? JSONDecoder().decode([LoadCount].self, from: Data($0.utf8)) }
     }
 
+    /// The counts of a load-out or load-in, checked: every product named, or the rest said to
+    /// match (`restMatch`); a difference recorded only when confirmed, and shown when not.
+    static func check(_ what: String, expected: [String: Int], names: [String: String], given: [String: Int],
+                      restMatch: Bool, confirm: Bool) throws -> [LoadCount] {
+        let unnamed = expected.keys.sorted().filter { given[$0] == nil }
+        if !unnamed.isEmpty && !restMatch {
+            let list = unnamed.map { "\(names[$0] ?? $0) (\($0)) \(expected[$0] ?? 0)" }.joined(separator: ", ")
+            let head = "the \(what) was not recorded: \(unnamed.count) product\(unnamed.count == 1 ? " is" : "s are")"
+            throw VanError.refused("\(head) not counted: \(list); "
+                + "count each with --count PRODUCT=QTY, or add --rest-match if they match these figures")
+        }
+        let counts = expected.keys.sorted().map { p in
+            LoadCount(product: p, name: names[p] ?? p, expected: expected[p] ?? 0, counted: given[p] ?? expected[p] ?? 0)
+        }
+        let differences = counts.filter { $0.difference != 0 }
+        if !differences.isEmpty && !confirm {
+            let list = differences.map {
+                "\($0.name) (\($0.product)) counted \($0.counted), expected \($0.expected) (\($0.difference > 0 ? "+" : "")\($0.difference))"
+            }
+            throw VanError.refused("the \(what) was not recorded: \(differences.count) difference\(differences.count == 1 ? "" : "s"): "
+                + list.joined(separator: "; ") + "; count again, or add --confirm to record the difference")
+        }
+        return counts
+    }
+
     public init(product: String, name: String, expected: Int, counted: Int) {
         self.product = product
         self.name = name
@@ -30,9 +55,10 @@ public struct LoadOutRecord: Sendable, Codable, Equatable {
 }
 
 extension VanBook {
-    /// Records the count of what was loaded before leaving. Products not named are counted as
-    /// the manifest says; differences are kept in the entry. The day's tickets become `loaded`.
-    public func loadOut(counts given: [String: Int]) throws -> LoadOutRecord {
+    /// Records the count of what was loaded before leaving. A count is blind to nothing: every
+    /// product on board is named, or `restMatch` says the rest match the manifest; differences
+    /// are shown and recorded only when `confirm`ed. The day's tickets become `loaded`.
+    public func loadOut(counts given: [String: Int], restMatch: Bool = true, confirm: Bool = true) throws -> LoadOutRecord {
         let routeRows = try routeTickets()
         let day = try openDay(among: routeRows)
         let ledger = try dayLedger(day)
@@ -55,9 +81,7 @@ extension VanBook {
             if n < 0 { problems.append("the count of \(p) cannot be negative") }
         }
         if !problems.isEmpty { throw VanError.refused("the load-out was not recorded: " + problems.joined(separator: "; ")) }
-        let counts = expected.keys.sorted().map { p in
-            LoadCount(product: p, name: names[p] ?? p, expected: expected[p] ?? 0, counted: given[p] ?? expected[p] ?? 0)
-        }
+        let counts = try LoadCount.check("load-out", expected: expected, names: names, given: given, restMatch: restMatch, confirm: confirm)
         let detail = Self.json(counts)
         let differences = counts.filter { $0.difference != 0 }
         let note = differences.isEmpty ? "as the manifest" : differences.map { "\($0.product) \($0.difference > 0 ? "+" : "")\($0.difference)" }.joined(separator: ", ")
@@ -76,7 +100,7 @@ extension VanBook {
     /// Records the count of what came back to the depot at day end. Expected per product: what
     /// the load-out counted, less what was handed over, plus what was taken back. Products not
     /// named are counted as expected; differences are kept in the entry.
-    public func loadIn(counts given: [String: Int]) throws -> LoadOutRecord {
+    public func loadIn(counts given: [String: Int], restMatch: Bool = true, confirm: Bool = true) throws -> LoadOutRecord {
         let day = try openDay()
         let ledger = try dayLedger(day)
         let mine = ledger.active.filter { $0.device == device }
@@ -104,9 +128,7 @@ extension VanBook {
             if n < 0 { problems.append("the count of \(p) cannot be negative") }
         }
         if !problems.isEmpty { throw VanError.refused("the load-in was not recorded: " + problems.joined(separator: "; ")) }
-        let counts = expected.keys.sorted().map { p in
-            LoadCount(product: p, name: names[p] ?? p, expected: expected[p] ?? 0, counted: given[p] ?? expected[p] ?? 0)
-        }
+        let counts = try LoadCount.check("load-in", expected: expected, names: names, given: given, restMatch: restMatch, confirm: confirm)
         let differences = counts.filter { $0.difference != 0 }
         let note = differences.isEmpty ? "as expected" : differences.map { "\($0.product) \($0.difference > 0 ? "+" : "")\($0.difference)" }.joined(separator: ", ")
         let at = now
@@ -151,19 +173,47 @@ extension VanBook {
     /// Records cash paid in at the bank. Never more than the cash on hand; a bank reference is
     /// recorded once.
     @discardableResult
+    ///
+    /// After the last day is closed, a deposit of cash that day carried over or declared missing
+    /// is still taken: recorded on the closed day, marked `after_close`, for the accountant.
     public func deposit(_ amount: Money, bankRef: String, slip: [UInt8]? = nil) throws -> String {
-        let day = try openDay()
+        guard let working = try workingDay() else {
+            throw VanError.refused("there are no tickets for route \(route) on this handheld; sync with the depot to load today's manifest")
+        }
+        let day = working.date
         let ref = bankRef.trimmingCharacters(in: .whitespaces)
-        if let problem = try CashPosition(dayLedger(day), device: device).depositProblem(amount, bankRef: ref, in: replica) {
+        let ledger = try dayLedger(day)
+        var cash = CashPosition(ledger, device: device, carriedIn: try carriedIn(before: day))
+        if working.closed {
+            // What the closed day still places outside the bank is what may be paid in now.
+            let left = CashClose.outstanding(carried: cash.carriedOut, missing: cash.missing, depositedAfterClose: cash.depositedAfterClose)
+            cash = CashPosition(collected: left.carried + left.missing, paidBack: .zero, deposited: .zero)
+            if cash.onHand == .zero {
+                throw VanError.refused("the day \(day) is closed with no cash carried over or missing, so no deposit belongs to it; "
+                    + "sync to load the next day's manifest, or tell the accountant")
+            }
+        }
+        if let problem = try cash.depositProblem(amount, bankRef: ref, in: replica) {
             throw VanError.refused(problem)
         }
         if let slip, slip.isEmpty { throw VanError.refused("the deposit slip image is empty; photograph it again") }
         let at = now
         return try replica.write { tx in
             let slipHash = try slip.map { try tx.putBlob($0) }
-            return try record(tx, .deposit, subject: ref, day: day, at: at,
-                              ["amount": .integer(amount.minorUnits), "ref": .text(ref), "hash": slipHash.map(Value.text) ?? .null])
+            var values: [String: Value] = ["amount": .integer(amount.minorUnits), "ref": .text(ref), "hash": slipHash.map(Value.text) ?? .null]
+            if working.closed { values["reason"] = .text(CashPosition.afterClose) }
+            return try record(tx, .deposit, subject: ref, day: day, at: at, values)
         }
+    }
+
+    /// Cash this van brought into `day` from its previous closed day (`close-day --carry`),
+    /// less what it paid in after that close.
+    public func carriedIn(before day: String) throws -> Money {
+        let closes = DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.closeDay.rawValue)), ordered: false)
+            .active.filter { $0.device == device && $0.day < day }
+        guard let previous = closes.map(\.day).max() else { return .zero }
+        let cash = CashPosition(try dayLedger(previous), device: device)
+        return CashClose.outstanding(carried: cash.carriedOut, missing: cash.missing, depositedAfterClose: cash.depositedAfterClose).carried
     }
 
     static func json<T: Encodable>(_ value: T) -> String {
@@ -175,17 +225,42 @@ extension VanBook {
 
 /// Cash a device holds for a day, from its active entries.
 public struct CashPosition: Sendable, Codable, Equatable {
+    /// A deposit's `reason` when it was made after its day was closed.
+    public static let afterClose = "after_close"
+
     public var collected: Money
     public var paidBack: Money
     public var deposited: Money
-    public var onHand: Money { collected - paidBack - deposited }
+    /// Brought from the device's previous day (its `close-day --carry`).
+    public var carriedIn: Money = .zero
+    /// Carried to the next day at this day's close.
+    public var carriedOut: Money = .zero
+    /// Declared missing at this day's close.
+    public var missing: Money = .zero
+    /// Of `deposited`, what was paid in after the day was closed.
+    public var depositedAfterClose: Money = .zero
+    public var onHand: Money { carriedIn + collected - paidBack - deposited - carriedOut - missing }
 
-    public init(_ ledger: DayLedger, device: String) {
+    public init(collected: Money, paidBack: Money, deposited: Money) {
+        self.collected = collected
+        self.paidBack = paidBack
+        self.deposited = deposited
+    }
+
+    public init(_ ledger: DayLedger, device: String, carriedIn: Money = .zero) {
         let mine = ledger.active.filter { $0.device == device }
+        func sum(_ kinds: EventKind...) -> Money {
+            mine.filter { e in kinds.contains { $0.rawValue == e.kind } }.reduce(.zero) { $0 + $1.amount }
+        }
         // A van collects at deliveries, a window takes fees.
-        collected = mine.filter { $0.kind == EventKind.deliver.rawValue || $0.kind == EventKind.fee.rawValue }.reduce(.zero) { $0 + $1.amount }
-        paidBack = mine.filter { $0.kind == EventKind.return.rawValue }.reduce(.zero) { $0 + $1.amount }
-        deposited = mine.filter { $0.kind == EventKind.deposit.rawValue }.reduce(.zero) { $0 + $1.amount }
+        collected = sum(.deliver, .fee)
+        paidBack = sum(.return)
+        deposited = sum(.deposit)
+        self.carriedIn = carriedIn
+        carriedOut = sum(.carry)
+        missing = sum(.cashMissing)
+        depositedAfterClose = mine.filter { $0.kind == EventKind.deposit.rawValue && $0.reason == Self.afterClose }
+            .reduce(.zero) { $0 + $1.amount }
     }
 
     /// Why a deposit from this cash cannot be recorded, or nil: nothing, no bank reference, a
@@ -200,7 +275,9 @@ public struct CashPosition: Sendable, Codable, Equatable {
             return "bank reference \(ref) is already recorded (\(same.id), \(same.amount)); a deposit is recorded once"
         }
         guard amount <= onHand else {
-            return "\(amount) is more than the \(onHand) cash on hand (collected \(collected), paid back \(paidBack), deposited \(deposited)); check the amount"
+            let brought = carriedIn == .zero ? "" : "brought from the day before \(carriedIn), "
+            return "\(amount) is more than the \(onHand) cash on hand (\(brought)collected \(collected), paid back \(paidBack), "
+                + "deposited \(deposited)); check the amount"
         }
         return nil
     }

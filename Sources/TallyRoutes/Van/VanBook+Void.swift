@@ -25,9 +25,11 @@ extension VanBook {
         if let by = ledger.all.first(where: { $0.id == event })?.voidedBy { throw VanError.refused("entry \(event) is already voided (\(by))") }
         switch target.eventKind {
         case .void?: throw VanError.refused("\(event) is itself a void; record the entry again instead")
-        case .closeDay?: throw VanError.refused("the day close \(event) is final")
+        case .closeDay?, .carry?, .cashMissing?: throw VanError.refused("the day close \(event) is final")
         case .refuse?:
-            throw VanError.refused("a refusal is final once recorded; if the shop takes the goods after all, the depot issues them on a new ticket")
+            // Taking a refusal back the same day (the owner came back): the ticket can be delivered
+            // again. Both entries stay; the ticket's status is read from the ledger (`TicketOutcome`).
+            break
         case .scan?:
             if let d = ledger.active(.deliver, ticket: target.ticket ?? "").first {
                 throw VanError.refused("carton \(target.ref ?? "") was handed over with delivery \(d.id); void the delivery first, or record a return")

@@ -36,7 +36,7 @@ public struct VanBook: Sendable {
 
     /// Local indexes for the lookups every command makes (not replicated).
     public func prepareIndexes() throws {
-        try replica.ensureIndexes([("events", ["ticket"]), ("events", ["kind"]), ("events", ["day"]), ("tickets", ["route"]),
+        try replica.ensureIndexes([("events", ["ticket"]), ("events", ["kind"]), ("events", ["day"]), ("events", ["ref"]), ("tickets", ["route"]),
                                    ("ticket_lines", ["ticket"]), ("cartons", ["ticket"])])
     }
 
@@ -64,13 +64,18 @@ public struct VanBook: Sendable {
         try workingDay(dates: Set(routeTickets.compactMap { $0["date"].text }))
     }
 
-    /// The working day among the dates the route has tickets for.
+    /// The working day among the dates the route has tickets for: see `BusinessDay.choose`.
     func workingDay(dates: Set<String>) throws -> WorkingDay? {
         guard !dates.isEmpty else { return nil }
-        let closed = Set(try DayLedger(replica.rows("events", where: "kind", is: .text(EventKind.closeDay.rawValue)))
-            .active.filter { $0.device == device && $0.route == route }.map(\.day))
-        if let open = dates.sorted().first(where: { !closed.contains($0) }) { return WorkingDay(date: open, closed: false) }
-        return WorkingDay(date: dates.max()!, closed: true)  // safe: dates is not empty
+        let closes = try DayLedger(replica.rows("events", where: "kind", is: .text(EventKind.closeDay.rawValue)), ordered: false)
+            .active.filter { $0.route == route }
+        var worked = Set<String>()
+        try replica.select("SELECT DISTINCT day FROM events WHERE device = ?1 AND tally_cl % 2 = 1", [.text(device)]) { v in
+            if let d = v[0].text { worked.insert(d) }
+        }
+        return BusinessDay.choose(dates: dates, closedHere: Set(closes.filter { $0.device == device }.map(\.day)),
+                                  closedElsewhere: Set(closes.filter { $0.device != device }.map(\.day)), worked: worked,
+                                  today: String(IsoTime.format(nowMilliseconds).prefix(10)))
     }
 
     /// The working day, refusing when there is none or it is closed: for commands that record.
@@ -161,7 +166,7 @@ public struct VanBook: Sendable {
         case (.some, .some): status = "delivered|refused"
         case (.some, nil): status = "delivered"
         case (nil, .some): status = "refused"
-        case (nil, nil): status = column == "delivered" ? "delivery voided" : column
+        case (nil, nil): status = column == "delivered" ? "delivery voided" : column == "refused" ? "refusal taken back" : column
         }
         return TicketView(ticket: t.key, day: t["date"].text ?? "", stop: Int(t["stop"].integer ?? 0), customer: t["customer"].text ?? "",
                           customerName: name, payment: t["payment"].text ?? "",

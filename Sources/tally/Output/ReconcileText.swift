@@ -21,8 +21,12 @@ enum ReconcileText {
         t.add(["total", "", "", "", "", "", "", r.totals.expected.description, r.totals.collected.description, r.totals.deposited.description,
                r.totals.variance.description, ""])
         var out = "settlement of \(r.date) (\(r.currency))\n" + t.render()
-        for s in r.settlements where !s.exceptions.isEmpty {
+        for s in r.settlements where !s.exceptions.isEmpty || s.cash.carriedIn != .zero || s.cash.carriedOut != .zero {
             out += "\n\n\(s.device) (\(s.unit)), \(s.status.rawValue):"
+            if s.cash.carriedIn != .zero || s.cash.carriedOut != .zero || s.cash.declaredMissing != .zero {
+                out += "\n  cash: brought from the day before \(s.cash.carriedIn), carried over to the next \(s.cash.carriedOut), "
+                    + "declared missing \(s.cash.declaredMissing); variance = deposited + carried over − collected − brought"
+            }
             for x in s.exceptions { out += "\n  \(x.kind.rawValue)\(x.ticket.map { " \($0)" } ?? ""): \(x.detail)" }
         }
         if !r.unmatchedBankLines.isEmpty {

@@ -18,13 +18,27 @@ struct VanSummary: TallyCommand {
 struct VanCloseDay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "close-day", abstract: "Close the day: refused while anything is unsynced; records and sends the day summary.",
-        discussion: "Run `tally sync` first. After closing, nothing more is recorded for the day; the summary goes to the depot at once when it can be reached, else with the next sync.")
+        discussion: """
+            Run `tally sync` first. Cash still on hand must be deposited first, or carried to the next day on purpose \
+            (--carry AMOUNT --reason TEXT: it opens the next day's float), or declared missing (--missing AMOUNT --reason TEXT: \
+            the accountant sees it short); the two may be combined, adding up to the cash on hand. After closing, nothing more \
+            is recorded for the day but a late deposit of that cash; the summary goes to the depot at once when it can be \
+            reached, else with the next sync.
+            """)
     @OptionGroup var van: VanOptions
+    @Option(help: "Cash carried to the next day on purpose, like 200.00.")
+    var carry: String?
+    @Option(help: "Cash declared missing, like 50.00.")
+    var missing: String?
+    @Option(help: "Why the cash is carried over or missing.")
+    var reason: String?
 
     func run() async throws {
         try await DayClose.run(json: van.json, render: DaySummaryText.render, day: \.day) {
+            let carried = try carry.map(moneyArgument)
+            let lost = try missing.map(moneyArgument)
             let book = try van.book()
-            return (book.replica, { try book.closeDay(unsynced: $0) })
+            return (book.replica, { try book.closeDay(unsynced: $0, carry: carried, missing: lost, reason: reason) })
         }
     }
 }
@@ -86,7 +100,10 @@ enum DaySummaryText {
         t.add(["cash collected 实收现金", s.cashCollected.description])
         t.add(["cash paid back 退款", s.cashPaidBack.description])
         t.add(["deposited 已存银行", s.cashDeposited.description])
+        if let m = s.cashCarriedIn { t.add(["brought from the day before 上日结转", m.description]) }
         t.add(["cash on hand 手头现金", s.cashOnHand.description])
+        if let m = s.cashCarriedOver { t.add(["carried over 结转次日", m.description]) }
+        if let m = s.cashMissing { t.add(["declared missing 申报短缺", m.description]) }
         t.add(["vehicle check 车检", s.vehicleCheck ?? "none"])
         t.add(["odometer 里程", s.odometerStart.map { "\($0)–\(s.odometerEnd ?? $0) km" } ?? "none"])
         var out = "day \(s.day), route \(s.route), \(s.device)\n" + t.render(header: false)

@@ -6,13 +6,21 @@ import TallyRoutes
 struct VanLoadOut: TallyCommand {
     static let configuration = CommandConfiguration(
         commandName: "load-out", abstract: "Record the count of what was loaded before leaving.",
-        discussion: "Products not named with --count are taken as loaded exactly as the manifest says. Differences are recorded and appear in the day summary.")
+        discussion: """
+            Name every product on board with --count, or add --rest-match to say the products not named match the \
+            manifest. A count that differs is shown and not recorded until you add --confirm; the difference then \
+            appears in the day summary.
+            """)
     @Option(help: "Cartons loaded of a product, PRODUCT=QTY; repeat for several products.")
     var count: [ProductCount] = []
+    @Flag(help: "The products not named with --count match the manifest.")
+    var restMatch = false
+    @Flag(help: "Record the count although it differs from the manifest (the difference is shown first without it).")
+    var confirm = false
     @OptionGroup var van: VanOptions
 
     func execute() throws {
-        let r = try van.book().loadOut(counts: try ProductCount.table(count))
+        let r = try van.book().loadOut(counts: try ProductCount.table(count), restMatch: restMatch, confirm: confirm)
         if van.json { try Console.json(r); return }
         Console.out(loadTable(r.counts, expected: "manifest", counted: "loaded"))
         Console.out(r.differences.isEmpty ? "loaded as the manifest says; recorded as \(r.event)"
@@ -68,8 +76,10 @@ struct VanDeposit: TallyCommand {
         let image = try slip.map { try readImage($0, what: "deposit slip") }
         let book = try van.book()
         let id = try book.deposit(amount, bankRef: bankRef, slip: image)
-        if van.json { try Console.json(["event": id]); return }
-        Console.out("deposit of \(amount) (bank ref \(bankRef)) recorded as \(id)")
+        let late = try book.replica.row("events", key: id)?["reason"].text == CashPosition.afterClose
+        if van.json { try Console.json(DepositDone(event: id, afterClose: late)); return }
+        Console.out("deposit of \(amount) (bank ref \(bankRef)) recorded as \(id)"
+            + (late ? "; the day was already closed, so the accountant reviews it as a deposit after the close" : ""))
     }
 }
 
@@ -94,13 +104,21 @@ struct VanEvents: TallyCommand {
 struct VanLoadIn: TallyCommand {
     static let configuration = CommandConfiguration(
         commandName: "load-in", abstract: "Record the count of what came back to the depot at day end.",
-        discussion: "Expected per product: loaded at load-out, less handed over, plus taken back. Products not named with --count are taken as expected; differences are recorded and appear in the day summary and the settlement.")
+        discussion: """
+            Expected per product: loaded at load-out, less handed over, plus taken back. Name every product with \
+            --count, or add --rest-match to say the products not named came back as expected. A count that differs is \
+            shown and not recorded until you add --confirm; the difference then appears in the day summary and the settlement.
+            """)
     @Option(help: "Cartons brought back of a product, PRODUCT=QTY; repeat for several products.")
     var count: [ProductCount] = []
+    @Flag(help: "The products not named with --count came back as expected.")
+    var restMatch = false
+    @Flag(help: "Record the count although it differs from what was expected (the difference is shown first without it).")
+    var confirm = false
     @OptionGroup var van: VanOptions
 
     func execute() throws {
-        let r = try van.book().loadIn(counts: try ProductCount.table(count))
+        let r = try van.book().loadIn(counts: try ProductCount.table(count), restMatch: restMatch, confirm: confirm)
         if van.json { try Console.json(r); return }
         Console.out(loadTable(r.counts, expected: "expected", counted: "back"))
         Console.out(r.differences.isEmpty ? "everything came back as expected; recorded as \(r.event)"
@@ -115,4 +133,15 @@ func loadTable(_ counts: [LoadCount], expected: String, counted: String) -> Stri
         t.add([c.product, c.name, String(c.expected), String(c.counted), c.difference == 0 ? "" : (c.difference > 0 ? "+" : "") + String(c.difference)])
     }
     return t.render()
+}
+
+/// What `tally van deposit --json` prints.
+struct DepositDone: Encodable {
+    var event: String
+    /// Made after the day was closed (of cash carried over or declared missing).
+    var afterClose: Bool
+    enum CodingKeys: String, CodingKey {
+        case event
+        case afterClose = "after_close"
+    }
 }

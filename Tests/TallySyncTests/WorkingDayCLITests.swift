@@ -1,0 +1,331 @@
+import Foundation
+import Testing
+import TallyReplica
+import TallyRoutes
+
+/// Issue 19 through the built `tally` and a real depot process: ordinary days a script never
+/// takes (a relief van, a refusal taken back, a count, cash that outlives its day, a picture
+/// that is no proof, a day corrected after it was approved).
+@Suite(.serialized, .timeLimit(.minutes(6)))
+struct WorkingDayCLITests {
+    static let day1 = "2026-11-29"
+    static let day2 = "2026-11-30"
+
+    /// A depot serving the given days' manifests of route R01 (4 tickets each, seed 3).
+    static func depot(_ scratch: Scratch, days: [String]) async throws -> DepotProcess {
+        let depot = try await DepotProcess(scratch)
+        for d in days { try await importSample(depot, date: d) }
+        try await depot.start()
+        return depot
+    }
+
+    static func importSample(_ depot: DepotProcess, date: String) async throws {
+        let sample = try await Tool.run(["depot", "sample-manifest", "--date", date, "--routes", "R01", "--tickets", "4", "--seed", "3"],
+                                        in: depot.scratch)
+        let file = depot.scratch.path("manifest-\(date).csv")
+        try sample.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        let imported = try await Tool.run(["depot", "import-manifest", file, "--data", depot.data], in: depot.scratch)
+        try #require(imported.status == 0, "\(imported)")
+    }
+
+    /// `tally van ARGS --replica VAN`, at `now` when given (Beijing time).
+    static func van(_ v: DeviceFile, _ scratch: Scratch, now: String? = nil, _ args: String...) async throws -> Tool.Result {
+        try await Tool.run(["van"] + args + ["--replica", v.path], in: scratch, env: now.map { ["TALLY_NOW": $0] } ?? [:])
+    }
+
+    static func tickets(_ v: DeviceFile, _ scratch: Scratch, now: String? = nil) async throws -> [TicketView] {
+        let r = try await van(v, scratch, now: now, "tickets", "--json")
+        try #require(r.status == 0, "\(r)")
+        return try JSONDecoder().decode([TicketView].self, from: Data(r.stdout.utf8))
+    }
+
+    /// A picture the shop signs on the pad, its own.
+    static func pad(_ scratch: Scratch, _ name: String, seed: UInt64) throws -> String {
+        let path = scratch.path("\(name).png")
+        try Data(SignaturePNG.make(seed: seed)).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Scans every carton of a ticket and hands it over in full (cash tickets paid in full).
+    @discardableResult
+    static func deliver(_ v: DeviceFile, _ scratch: Scratch, _ t: TicketView, now: String? = nil, seed: UInt64) async throws -> Tool.Result {
+        let codes = try v.withReplica { try $0.rows("cartons", where: "ticket", is: .text(t.ticket)).map(\.key) }
+        let scan = try await Tool.run(["van", "scan", t.ticket] + codes + ["--replica", v.path], in: scratch,
+                                      env: now.map { ["TALLY_NOW": $0] } ?? [:])
+        #expect(scan.status == 0, "\(scan)")
+        var args = ["deliver", t.ticket, "--signature", try pad(scratch, "sig-\(t.ticket)", seed: seed), "--signer", "老板"]
+        if t.payment == "cash" { args += ["--cash", t.amountDue.description] }
+        return try await Tool.run(["van"] + args + ["--replica", v.path], in: scratch, env: now.map { ["TALLY_NOW": $0] } ?? [:])
+    }
+
+    static func reconcile(_ depot: DepotProcess, _ date: String) async throws -> [String: Any] {
+        let r = try await Tool.run(["reconcile", "--data", depot.data, "--date", date, "--format", "json"], in: depot.scratch)
+        try #require(r.status == 0, "\(r)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
+    static func settlement(_ rec: [String: Any], _ device: String) -> [String: Any]? {
+        (rec["settlements"] as? [[String: Any]])?.first { $0["device"] as? String == device }
+    }
+
+    static func kinds(_ s: [String: Any]?) -> [String] {
+        ((s?["exceptions"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String }
+    }
+
+    // MARK: - 1. A settled day never changes afterwards
+
+    @Test func anApprovedDayKeepsItsFiguresAndCartonCodesAreNeverReused() async throws {
+        let scratch = try Scratch("frozen-day")
+        let depot = try await Self.depot(scratch, days: [Self.day1])
+        defer { Task { await depot.stop() } }
+        let van = try await DeviceFile.join(depot, "van-01", route: "R01")
+        let tickets = try await Self.tickets(van, scratch)
+        // Three tickets delivered, the fourth left untouched; the cash paid in; the day closed.
+        var cash = Money.zero
+        for (i, t) in tickets.prefix(3).enumerated() {
+            #expect(try await Self.deliver(van, scratch, t, seed: UInt64(10 + i)).status == 0)
+            if t.payment == "cash" { cash += t.amountDue }
+        }
+        if cash > .zero { #expect(try await Self.van(van, scratch, "deposit", cash.description, "--bank-ref", "ICBC-1").status == 0) }
+        #expect(try await van.sync(scratch).status == 0)
+        let closed = try await Self.van(van, scratch, "close-day")
+        #expect(closed.status == 0, "\(closed)")
+        let approve = try await Tool.run(["settle", "approve", "van-01", "--date", Self.day1, "--note", "checked by phone", "--data", depot.data],
+                                         in: scratch)
+        #expect(approve.status == 0, "\(approve)")
+        let before = try await Self.reconcile(depot, Self.day1)
+        let approved = try #require(Self.settlement(before, "van-01"))
+        #expect(approved["status"] as? String == "approved")
+
+        // The next day's sample manifest prints codes of its own; a file reusing 11-29's is refused, with its line.
+        let next = try await Tool.run(["depot", "sample-manifest", "--date", Self.day2, "--routes", "R01", "--tickets", "4", "--seed", "3"],
+                                      in: scratch)
+        let oldCodes = Set(try depot.withReplica { try $0.rows("cartons").map(\.key) })
+        let csv = next.stdout
+        #expect(oldCodes.allSatisfy { !csv.contains($0) }, "sample-manifest reuses a carton code of another day")
+        let reused = csv.replacingOccurrences(of: "-261130-", with: "-261129-")
+        try reused.write(toFile: scratch.path("reused.csv"), atomically: true, encoding: .utf8)
+        let digest = try depot.digest()
+        let refused = try await Tool.run(["depot", "import-manifest", scratch.path("reused.csv"), "--data", depot.data], in: scratch)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("line 2") && refused.stderr.contains("is already on ticket") && refused.stderr.contains("of 2026-11-29"),
+                "\(refused.stderr)")
+        #expect(try depot.digest() == digest, "a refused manifest changes nothing")
+
+        // A corrected 11-29 manifest changes the untouched ticket: allowed (no device worked it), and
+        // the approved day is shown as approved, the change listed beside it.
+        let original = try String(contentsOfFile: scratch.path("manifest-\(Self.day1).csv"), encoding: .utf8)
+        let untouched = try #require(tickets.last)
+        var lines = original.components(separatedBy: "\r\n")
+        let i = try #require(lines.firstIndex { $0.contains(",\(untouched.ticket),") })
+        // One carton more on its first line, with a code of its own.
+        var fields = lines[i].components(separatedBy: ",")
+        let qty = try #require(Int(fields[13]))
+        let code = try #require(fields[15].components(separatedBy: ";").first)
+        fields[13] = String(qty + 1)
+        fields[15] += ";" + code.dropLast(4) + "0099"
+        lines[i] = fields.joined(separator: ",")
+        try lines.joined(separator: "\r\n").write(toFile: scratch.path("corrected.csv"), atomically: true, encoding: .utf8)
+        let corrected = try await Tool.run(["depot", "import-manifest", scratch.path("corrected.csv"), "--data", depot.data], in: scratch)
+        #expect(corrected.status == 0, "\(corrected)")
+        let after = try await Self.reconcile(depot, Self.day1)
+        let frozen = try #require(Self.settlement(after, "van-01"))
+        #expect(frozen["status"] as? String == "approved")
+        for key in ["cash", "tickets", "load"] {
+            #expect(NSDictionary(dictionary: frozen[key] as? [String: Any] ?? [:]).isEqual(to: approved[key] as? [String: Any] ?? [:]),
+                    "\(key) changed after the approval")
+        }
+        let approvedKinds = Self.kinds(approved)
+        #expect(Array(Self.kinds(frozen).prefix(approvedKinds.count)) == approvedKinds)
+        let late = ((frozen["exceptions"] as? [[String: Any]]) ?? []).filter { $0["kind"] as? String == "late_change" }
+        #expect(late.contains { ($0["detail"] as? String ?? "").contains("cartons on the manifest would now read") }, "\(late)")
+    }
+
+    // MARK: - 2. A relief van works today and is never settled for yesterday
+
+    @Test func aReliefVanWorksTheDayOfItsTickets() async throws {
+        let scratch = try Scratch("relief-van")
+        let depot = try await Self.depot(scratch, days: [Self.day1, Self.day2])
+        defer { Task { await depot.stop() } }
+        let regular = try await DeviceFile.join(depot, "van-01", route: "R01")
+        let morning1 = "\(Self.day1)T09:00:00+08:00"
+        let day1 = try await Self.tickets(regular, scratch, now: morning1)
+        #expect(Set(day1.map(\.day)) == [Self.day1])
+        let first = try #require(day1.first { $0.payment != "cash" } ?? day1.first)
+        #expect(try await Self.deliver(regular, scratch, first, now: morning1, seed: 1).status == 0)
+        if first.payment == "cash" {
+            #expect(try await Self.van(regular, scratch, now: morning1, "deposit", first.amountDue.description, "--bank-ref", "R-1").status == 0)
+        }
+        #expect(try await regular.sync(scratch).status == 0)
+
+        // The relief van joins on 11-30: it sees 11-30's tickets, not yesterday's, and works them.
+        let relief = try await DeviceFile.join(depot, "van-02", route: "R01")
+        let morning2 = "\(Self.day2)T08:30:00+08:00"
+        let nothing = try await Self.van(relief, scratch, now: morning2, "close-day")
+        #expect(nothing.status == 1 && nothing.stderr.contains("recorded nothing"), "\(nothing)")
+        let today = try await Self.tickets(relief, scratch, now: morning2)
+        #expect(!today.isEmpty && Set(today.map(\.day)) == [Self.day2], "\(today.map(\.day))")
+        let t = try #require(today.first { $0.payment != "cash" } ?? today.first)
+        let d = try await Self.deliver(relief, scratch, t, now: morning2, seed: 2)
+        #expect(d.status == 0, "\(d)")
+        #expect(try await relief.sync(scratch).status == 0)
+
+        // 11-29 is settled for the van that worked it, not for the relief van.
+        let rec = try await Self.reconcile(depot, Self.day1)
+        let devices = ((rec["settlements"] as? [[String: Any]]) ?? []).compactMap { $0["device"] as? String }
+        #expect(devices == ["van-01"], "\(devices)")
+        let rec2 = try await Self.reconcile(depot, Self.day2)
+        #expect(Self.settlement(rec2, "van-02") != nil)
+        #expect(Self.settlement(rec2, "van-01") == nil, "van-01 did nothing on 11-30 while van-02 worked the route")
+    }
+
+    // MARK: - 3. A refusal taken back, offline
+
+    @Test func aRefusalTakenBackOfflineIsDeliveredAndBothEntriesShow() async throws {
+        let scratch = try Scratch("refusal-back")
+        let depot = try await Self.depot(scratch, days: [Self.day1])
+        let van = try await DeviceFile.join(depot, "van-01", route: "R01")
+        await depot.stop()  // offline from here
+        let t = try #require(try await Self.tickets(van, scratch).first)
+        let refused = try await Self.van(van, scratch, "refuse", t.ticket, "--reason", "closed", "--json")
+        #expect(refused.status == 0, "\(refused)")
+        let refusal = "van-01/refuse/\(t.ticket)"
+        var early = try await Self.van(van, scratch, "deliver", t.ticket, "--signature", try Self.pad(scratch, "early", seed: 5))
+        if t.payment == "cash" {
+            early = try await Self.van(van, scratch, "deliver", t.ticket, "--signature", try Self.pad(scratch, "early", seed: 5),
+                                       "--cash", t.amountDue.description)
+        }
+        #expect(early.status == 1 && early.stderr.contains("tally van void \(refusal)"), "\(early)")
+        #expect(try await Self.van(van, scratch, "void", refusal, "--reason", "店主五分钟后回来了").status == 0)
+        let delivered = try await Self.deliver(van, scratch, t, seed: 5)
+        #expect(delivered.status == 0, "\(delivered)")
+        let view = try await Self.tickets(van, scratch).first { $0.ticket == t.ticket }
+        #expect(view?.status == "delivered")
+
+        try await depot.start()
+        defer { Task { await depot.stop() } }
+        #expect(try await van.sync(scratch).status == 0)
+        let rec = try await Self.reconcile(depot, Self.day1)
+        let s = try #require(Self.settlement(rec, "van-01"))
+        let counts = try #require(s["tickets"] as? [String: Any])
+        #expect(counts["delivered"] as? Int == 1 && counts["refused"] as? Int == 0)
+        let back = ((s["exceptions"] as? [[String: Any]]) ?? []).first { $0["kind"] as? String == "refusal_taken_back" }
+        #expect((back?["detail"] as? String ?? "").contains("then delivered"), "\(s)")
+        #expect(!Self.kinds(s).contains("conflict"), "a refusal taken back is not a disagreement between devices")
+    }
+
+    // MARK: - 4. Counts are not blind
+
+    @Test func aCountNamesEveryProductAndShowsTheDifferenceFirst() async throws {
+        let scratch = try Scratch("blind-count")
+        let depot = try await Self.depot(scratch, days: [Self.day1])
+        defer { Task { await depot.stop() } }
+        let van = try await DeviceFile.join(depot, "van-01", route: "R01")
+        let before = try van.digest()
+        let blind = try await Self.van(van, scratch, "load-out")
+        #expect(blind.status == 1 && blind.stderr.contains("not counted") && blind.stderr.contains("--rest-match"), "\(blind)")
+        let products = try van.withReplica { try $0.rows("ticket_lines").compactMap { $0["product_code"].text } }
+        let one = try #require(products.first)
+        let off = try await Self.van(van, scratch, "load-out", "--count", "\(one)=0", "--rest-match")
+        #expect(off.status == 1 && off.stderr.contains("counted 0") && off.stderr.contains("--confirm"), "\(off)")
+        #expect(off.stderr.split(separator: "\n").count == 1, "one line")
+        #expect(try van.digest() == before, "refused counts record nothing")
+        let exact = try await Self.van(van, scratch, "load-out", "--rest-match", "--json")
+        #expect(exact.status == 0, "\(exact)")
+        let back = try await Self.van(van, scratch, "load-in")
+        #expect(back.status == 1 && back.stderr.contains("not counted"), "\(back)")
+    }
+
+    // MARK: - 5. Cash is always bookable
+
+    @Test func cashOnHandIsCarriedOrDeclaredAndALateDepositIsTaken() async throws {
+        let scratch = try Scratch("carry-cash")
+        let depot = try await Self.depot(scratch, days: [Self.day1])
+        let van = try await DeviceFile.join(depot, "van-01", route: "R01")
+        let morning1 = "\(Self.day1)T09:00:00+08:00"
+        var collected = Money.zero
+        for (i, t) in try await Self.tickets(van, scratch, now: morning1).enumerated() where t.payment == "cash" {
+            #expect(try await Self.deliver(van, scratch, t, now: morning1, seed: UInt64(7 + i)).status == 0)
+            collected += t.amountDue
+        }
+        try #require(collected > Money(minorUnits: 30_000), "seed 3's cash tickets come to over 300.00")
+        let paidIn = collected - Money(minorUnits: 30_000)
+        #expect(try await Self.van(van, scratch, now: morning1, "deposit", paidIn.description, "--bank-ref", "ICBC-A").status == 0)
+        #expect(try await van.sync(scratch).status == 0)
+
+        // 300.00 on hand: no close without placing it.
+        let digest = try van.digest()
+        let bare = try await Self.van(van, scratch, now: morning1, "close-day")
+        #expect(bare.status == 1 && bare.stderr.contains("300.00 cash on hand") && bare.stderr.contains("--carry"), "\(bare)")
+        let wrong = try await Self.van(van, scratch, now: morning1, "close-day", "--carry", "100.00", "--reason", "备用金")
+        #expect(wrong.status == 1 && wrong.stderr.contains("must account for all of it"), "\(wrong)")
+        let noReason = try await Self.van(van, scratch, now: morning1, "close-day", "--carry", "200.00", "--missing", "100.00")
+        #expect(noReason.status == 1 && noReason.stderr.contains("--reason"), "\(noReason)")
+        #expect(try van.digest() == digest, "a refused close records nothing")
+        let close = try await Self.van(van, scratch, now: morning1, "close-day", "--carry", "200.00", "--missing", "100.00",
+                                       "--reason", "200 留作明天找零，100 找不到了", "--json")
+        #expect(close.status == 0, "\(close)")
+
+        // The 100.00 turns up: paid in after the close, accepted for the accountant.
+        let late = try await Self.van(van, scratch, now: "\(Self.day1)T20:00:00+08:00", "deposit", "100.00", "--bank-ref", "ICBC-B", "--json")
+        struct Deposited: Decodable { var after_close: Bool }
+        #expect(late.status == 0, "\(late)")
+        #expect(try JSONDecoder().decode(Deposited.self, from: Data(late.stdout.utf8)).after_close)
+        let tooMuch = try await Self.van(van, scratch, now: "\(Self.day1)T20:05:00+08:00", "deposit", "500.00", "--bank-ref", "ICBC-C")
+        #expect(tooMuch.status == 1, "\(tooMuch)")
+        #expect(try await van.sync(scratch).status == 0)
+        let rec = try await Self.reconcile(depot, Self.day1)
+        let s = try #require(Self.settlement(rec, "van-01"))
+        let cash = try #require(s["cash"] as? [String: Any])
+        #expect(cash["carried_out"] as? String == "200.00" && cash["declared_missing"] as? String == "0.00", "\(cash)")
+        #expect(cash["deposited"] as? String == (paidIn + Money(minorUnits: 10_000)).description && cash["variance"] as? String == "0.00", "\(cash)")
+        #expect(Self.kinds(s).contains("after_close") && Self.kinds(s).contains("cash_missing"), "\(Self.kinds(s))")
+
+        // The next day opens with the 200.00 carried: on hand before anything is collected.
+        try await Self.importSample(depot, date: Self.day2)
+        #expect(try await van.sync(scratch).status == 0)
+        let morning2 = "\(Self.day2)T08:00:00+08:00"
+        let summary = try await Self.van(van, scratch, now: morning2, "summary", "--json")
+        let s2 = try JSONDecoder().decode(DaySummary.self, from: Data(summary.stdout.utf8))
+        #expect(s2.day == Self.day2 && s2.cashCarriedIn == Money(minorUnits: 20_000) && s2.cashOnHand == Money(minorUnits: 20_000), "\(s2)")
+        #expect(try await Self.van(van, scratch, now: morning2, "deposit", "200.00", "--bank-ref", "ICBC-D").status == 0)
+        await depot.stop()
+    }
+
+    // MARK: - 7. Evidence that proves something
+
+    @Test func aSignatureIsAPictureAndProvesOneHandover() async throws {
+        let scratch = try Scratch("signature-proof")
+        let depot = try await Self.depot(scratch, days: [Self.day1])
+        defer { Task { await depot.stop() } }
+        let van = try await DeviceFile.join(depot, "van-01", route: "R01")
+        let tickets = try await Self.tickets(van, scratch)
+        let shops = Dictionary(grouping: tickets, by: \.customer)
+        try #require(shops.count >= 2)
+        let a = tickets[0], b = try #require(tickets.first { $0.customer != a.customer })
+        for t in [a, b] {
+            let codes = try van.withReplica { try $0.rows("cartons", where: "ticket", is: .text(t.ticket)).map(\.key) }
+            #expect(try await Tool.run(["van", "scan", t.ticket] + codes + ["--replica", van.path], in: scratch).status == 0)
+        }
+        func deliver(_ t: TicketView, _ file: String) async throws -> Tool.Result {
+            var args = ["deliver", t.ticket, "--signature", file]
+            if t.payment == "cash" { args += ["--cash", t.amountDue.description] }
+            return try await Tool.run(["van"] + args + ["--replica", van.path], in: scratch)
+        }
+        let hello = scratch.path("hello.txt")
+        try "hello".write(toFile: hello, atomically: true, encoding: .utf8)
+        let text = try await deliver(a, hello)
+        #expect(text.status == 1 && text.stderr.contains("not a PNG or JPEG"), "\(text)")
+        var cut = SignaturePNG.make(seed: 3)
+        cut.removeLast(20)
+        try Data(cut).write(to: URL(fileURLWithPath: scratch.path("cut.png")))
+        let damaged = try await deliver(a, scratch.path("cut.png"))
+        #expect(damaged.status == 1 && damaged.stderr.contains("damaged"), "\(damaged)")
+        let picture = try Self.pad(scratch, "shop-a", seed: 4)
+        #expect(try await deliver(a, picture).status == 0)
+        let reused = try await deliver(b, picture)
+        #expect(reused.status == 1 && reused.stderr.contains("already on ticket \(a.ticket)"), "\(reused)")
+        let verify = try await Self.van(van, scratch, "receipt", a.ticket, "--verify")
+        #expect(verify.status == 0 && verify.stdout.contains("PNG of 160×60"), "\(verify)")
+    }
+}

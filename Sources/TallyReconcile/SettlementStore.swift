@@ -73,6 +73,39 @@ public final class SettlementStore: Sendable {
         try queue.write { db in try db.execute(sql: "INSERT OR REPLACE INTO settings(name, value) VALUES ('tolerance', ?)", arguments: [m.description]) }
     }
 
+    // MARK: - Bank formats and the designated account
+
+    /// Saves how a bank's statement export reads, under its name (replacing one of that name).
+    public func saveBankFormat(_ f: BankFormat) throws {
+        let json = String(decoding: try JSONEncoder().encode(f), as: UTF8.self)
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO settings(name, value) VALUES (?, ?)", arguments: ["bank_format." + f.name, json])
+        }
+    }
+
+    /// Every saved format, by name; the plain one first.
+    public func bankFormats() throws -> [BankFormat] {
+        let saved = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT value FROM settings WHERE name LIKE 'bank_format.%' ORDER BY name")
+        }
+        return [.plain] + (try saved.map { try JSONDecoder().decode(BankFormat.self, from: Data($0.utf8)) })
+    }
+
+    public func bankFormat(named name: String) throws -> BankFormat? {
+        try bankFormats().first { $0.name == name }
+    }
+
+    /// The company's account deposits must be paid into (the rulebook's 指定帐号); nil until set.
+    public func designatedAccount() throws -> String? {
+        try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'designated_account'") }
+    }
+
+    public func setDesignatedAccount(_ account: String) throws {
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO settings(name, value) VALUES ('designated_account', ?)", arguments: [account])
+        }
+    }
+
     // MARK: - Approvals
 
     public func approvals(day: String) throws -> [String: ApprovedDay] {

@@ -328,4 +328,45 @@ struct WorkingDayCLITests {
         let verify = try await Self.van(van, scratch, "receipt", a.ticket, "--verify")
         #expect(verify.status == 0 && verify.stdout.contains("PNG of 160×60"), "\(verify)")
     }
+
+    // MARK: - 8. Statements as banks export them
+
+    @Test func aBanksOwnExportImportsThroughASavedFormat() async throws {
+        let scratch = try Scratch("bank-export")
+        let depot = try await DepotProcess(scratch)
+        let data = depot.data
+        let export = ["中国工商银行 对公账户明细", "账号:,6222020200112233", "交易日期,借方发生额,贷方发生额,余额,摘要",
+                      "2026/11/29 10:12:03,,\"12,685.00\",\"112,685.00\",ICBC-0001", "2026/11/29,500.00,,\"112,185.00\",手续费",
+                      "合计,500.00,\"12,685.00\",,"].joined(separator: "\r\n") + "\r\n"
+        let gbkPath = scratch.path("icbc.csv")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/iconv")
+        p.arguments = ["-f", "UTF-8", "-t", "GB18030", "-o", gbkPath]
+        let input = Pipe()
+        p.standardInput = input
+        try p.run()
+        input.fileHandleForWriting.write(Data(export.utf8))
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+
+        // Without its format the file is refused, naming the statement, not a manifest.
+        let plain = try await Tool.run(["reconcile", "import-bank", gbkPath, "--data", data], in: scratch)
+        #expect(plain.status == 1 && plain.stderr.contains("bank statement") && !plain.stderr.contains("manifest"), "\(plain)")
+        let unknown = try await Tool.run(["reconcile", "import-bank", gbkPath, "--format", "ICBC", "--data", data], in: scratch)
+        #expect(unknown.status != 0 && unknown.stderr.contains("bank-format ICBC"), "\(unknown)")
+        let saved = try await Tool.run(["reconcile", "bank-format", "ICBC", "--date", "交易日期", "--amount", "贷方发生额", "--reference", "摘要",
+                                        "--data", data], in: scratch)
+        #expect(saved.status == 0, "\(saved)")
+        #expect(try await Tool.run(["reconcile", "bank-account", "6222000011112222", "--data", data], in: scratch).status == 0)
+        let elsewhere = try await Tool.run(["reconcile", "import-bank", gbkPath, "--format", "ICBC", "--data", data], in: scratch)
+        #expect(elsewhere.status == 1 && elsewhere.stderr.contains("line 2") && elsewhere.stderr.contains("designated account 6222000011112222"),
+                "\(elsewhere)")
+        #expect(try await Tool.run(["reconcile", "bank-account", "6222020200112233", "--data", data], in: scratch).status == 0)
+        let imported = try await Tool.run(["reconcile", "import-bank", gbkPath, "--format", "ICBC", "--data", data], in: scratch)
+        #expect(imported.status == 0, "\(imported)")
+        #expect(imported.stdout.contains("(GB18030): 1 bank line, 1 new") && imported.stdout.contains("1 line with nothing credited")
+                    && imported.stdout.contains("1 footer line"), "\(imported.stdout)")
+        let again = try await Tool.run(["reconcile", "import-bank", gbkPath, "--format", "ICBC", "--data", data], in: scratch)
+        #expect(again.stdout.contains("nothing new"), "\(again)")
+    }
 }

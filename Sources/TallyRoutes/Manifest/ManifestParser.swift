@@ -5,7 +5,8 @@ extension Manifest {
     /// any problem refuses the whole file.
     public static func parse(_ bytes: [UInt8]) throws(ManifestError) -> Manifest {
         let records: [CSVReader.Record]
-        do { records = try CSVReader.records(bytes) } catch {
+        // An order system on a Chinese Windows may write GB18030/GBK: read it as UTF-8.
+        do { records = try CSVReader.records(TextEncoding.utf8(bytes)?.bytes ?? bytes) } catch {
             throw ManifestError(problems: [.init(line: error.line, reason: error.reason)])
         }
         guard let header = records.first else {

@@ -69,7 +69,7 @@ struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
         abstract: "Settle each van's day: cash due, collected, deposited, and every difference explained.",
-        subcommands: [ReconcileDay.self, ReconcileImportBank.self],
+        subcommands: [ReconcileDay.self, ReconcileImportBank.self, ReconcileBankFormat.self, ReconcileBankAccount.self],
         defaultSubcommand: ReconcileDay.self)
 }
 
@@ -124,20 +124,51 @@ struct ReconcileDay: AsyncParsableCommand {
 
 struct ReconcileImportBank: TallyCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import-bank", abstract: "Import the bank's statement (CSV: date,account,amount,reference), all or nothing.",
-        discussion: "Every bad line is reported with its line number and nothing is imported. Importing the same statement twice adds nothing. Deposits are matched by reference, then by amount and date.")
+        commandName: "import-bank", abstract: "Import the bank's statement as the bank exports it, all or nothing.",
+        discussion: """
+            CSV in UTF-8 or GB18030/GBK. Without --format: the header date,account,amount,reference. With --format NAME \
+            (saved with `tally reconcile bank-format`): the bank's own columns, found below its title lines; thousands \
+            separators, / dates and the footer's totals are read; lines with nothing credited are passed over. Every line \
+            must be paid into the designated account when one is set (`tally reconcile bank-account`). Every bad line is \
+            reported with its line number and nothing is imported. Importing the same statement twice adds nothing. \
+            Deposits are matched by reference, then by amount and date.
+            """)
     @Argument(help: "The statement CSV.")
     var file: String
+    @Option(help: "The bank's export format, saved with `tally reconcile bank-format NAME ...`.")
+    var format: String?
     @OptionGroup var settlement: SettlementOptions
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    struct Imported: Encodable {
+        var lines: Int
+        var added: Int
+        var encoding: String
+        var debits: Int
+        var footer: Int
+    }
+
     func execute() throws {
         guard let bytes = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file); check the path") }
-        let lines = try BankStatement.parse(Array(bytes))
-        let added = try settlement.store().importBank(lines, file: (file as NSString).lastPathComponent)
-        if json { try Console.json(["lines": lines.count, "added": added]); return }
-        Console.out("imported \(file): \(lines.count) bank line\(lines.count == 1 ? "" : "s"), " + (added == 0 ? "nothing new (already imported)" : "\(added) new"))
+        let store = try settlement.store()
+        var chosen = BankFormat.plain
+        if let format {
+            guard let f = try store.bankFormat(named: format) else {
+                let known = try store.bankFormats().map(\.name).joined(separator: ", ")
+                throw ValidationError("no bank format '\(format)' is saved (saved: \(known)); save it with `tally reconcile bank-format \(format) --date COLUMN --amount COLUMN --reference COLUMN`")
+            }
+            chosen = f
+        }
+        let read = try BankStatement.read(Array(bytes), format: chosen, designated: try store.designatedAccount())
+        let added = try store.importBank(read.lines, file: (file as NSString).lastPathComponent)
+        let r = Imported(lines: read.lines.count, added: added, encoding: read.encoding.rawValue, debits: read.debits, footer: read.footer)
+        if json { try Console.json(r); return }
+        var passed: [String] = []
+        if read.debits > 0 { passed.append("\(read.debits) line\(read.debits == 1 ? "" : "s") with nothing credited") }
+        if read.footer > 0 { passed.append("\(read.footer) footer line\(read.footer == 1 ? "" : "s")") }
+        Console.out("imported \(file) (\(read.encoding.rawValue)): \(r.lines) bank line\(r.lines == 1 ? "" : "s"), "
+            + (added == 0 ? "nothing new (already imported)" : "\(added) new") + (passed.isEmpty ? "" : "; passed over " + passed.joined(separator: " and ")))
     }
 }
 
@@ -214,5 +245,69 @@ struct SettleTolerance: TallyCommand {
             try store.setTolerance(amount)
         }
         Console.out("tolerance \(try store.tolerance())")
+    }
+}
+
+struct ReconcileBankFormat: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bank-format", abstract: "Save how a bank's statement export reads (its column names), or list the saved ones.",
+        discussion: "Example: tally reconcile bank-format ICBC --date 交易日期 --amount 贷方发生额 --reference 摘要 --data depot")
+    @Argument(help: "The format's name, like ICBC; none: list the saved formats.")
+    var name: String?
+    @Option(help: "The column holding the date.")
+    var date: String?
+    @Option(help: "The column holding the amount credited.")
+    var amount: String?
+    @Option(help: "The column holding the reference (摘要, 备注).")
+    var reference: String?
+    @Option(help: "The column holding the account paid into, when the export lists several.")
+    var account: String?
+    @OptionGroup var settlement: SettlementOptions
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        let store = try settlement.store()
+        guard let name else {
+            let all = try store.bankFormats()
+            if json { try Console.json(all); return }
+            var t = TextTable(["format", "date", "amount", "reference", "account"])
+            for f in all { t.add([f.name, f.date, f.amount, f.reference, f.account ?? "(the designated account)"]) }
+            Console.out(t.render())
+            return
+        }
+        guard let date, let amount, let reference else {
+            throw ValidationError("give the columns: --date COLUMN --amount COLUMN --reference COLUMN (and --account COLUMN if the export has one)")
+        }
+        guard name != BankFormat.plain.name else { throw ValidationError("'plain' is Tally's own format; give yours another name") }
+        let f = BankFormat(name: name, date: date, amount: amount, reference: reference, account: account)
+        try store.saveBankFormat(f)
+        if json { try Console.json(f); return }
+        Console.out("bank format \(name) saved: date \(date), amount \(amount), reference \(reference)"
+            + (account.map { ", account \($0)" } ?? "; every line is taken as paid into the designated account"))
+    }
+}
+
+struct ReconcileBankAccount: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bank-account", abstract: "Show or set the depot's designated account (指定帐号): statement lines paid elsewhere are refused.")
+    @Argument(help: "The account number; none: show it.")
+    var account: String?
+    @OptionGroup var settlement: SettlementOptions
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        let store = try settlement.store()
+        if let account {
+            let a = account.trimmingCharacters(in: .whitespaces)
+            guard !a.isEmpty, a.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else {
+                throw ValidationError("'\(account)' is not an account number (digits, maybe with -)")
+            }
+            try store.setDesignatedAccount(a)
+        }
+        let current = try store.designatedAccount()
+        if json { try Console.json(["account": current]); return }
+        Console.out(current.map { "designated account \($0)" } ?? "no designated account set; set it with `tally reconcile bank-account NUMBER --data DIR`")
     }
 }

@@ -121,7 +121,7 @@ struct DayEntries {
         let returned = Set(d.active.filter { $0.kind == EventKind.return.rawValue }.compactMap(\.ticket))
         var signatures: [String] = []
         try replica.select("""
-            SELECT id, ticket, detail, hash, ref, qty, reason FROM events
+            SELECT id, ticket, detail, hash, ref, qty, reason, amount, due FROM events
             WHERE day = ?1 AND kind = 'deliver' AND tally_cl % 2 = 1 AND \(notVoided)
             """, day) { r in
             let id = r[0].text ?? "", ticket = r[1].text ?? "", detail = r[2].text ?? "", ref = r[4].text ?? ""
@@ -132,7 +132,9 @@ struct DayEntries {
             }
             let short = Int(r[5].integer ?? 0) < (cartonsOf[ticket] ?? 0)
             var decoded: Handover?
-            if short || r[6].text != nil || returned.contains(ticket) {
+            // Decoded where the lines or the payment matter: shortages, part payments, QR or
+            // on-account payments (less cash than the value), returns.
+            if short || r[6].text != nil || returned.contains(ticket) || (r[7].integer ?? 0) < (r[8].integer ?? 0) {
                 if let h = Handover.decode(detail) {
                     d.handovers[id] = h
                     d.handoverByTicket[ticket] = h

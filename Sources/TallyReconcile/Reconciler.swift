@@ -208,6 +208,7 @@ public struct Reconciler: Sendable {
         // Deliveries, from the entries' own columns; the handover content where lines matter.
         var shortByProduct: [String: Int] = [:]
         var deliveredCartons = 0
+        var opened = Money.zero
         for d in of(.deliver) {
             let t = ticketByKey[d.ticket ?? ""]
             let ticket = d.ticket ?? "?"
@@ -232,9 +233,19 @@ public struct Reconciler: Sendable {
                                "delivery of \(ticket) binds content that differs from the ticket as issued (\(difference)): "
                                    + "the van's entry says \(d.due) was due, the import says \(due); settled at \(due)"))
             }
-            if t?.cash == true && d.amount != due {
+            // Paid at the door other than in cash: by QR code, or put on the shop's account.
+            let h = day.handovers[d.id]
+            let notCash = (h?.qr ?? .zero) + (h?.onAccount ?? .zero)
+            if let h, h.opened > .zero {
+                opened += h.opened
+                x.append(.init(.receivableOpened, ticket: ticket, event: d.id, "\(h.customerName) (\(h.customer)) owes \(h.opened) on \(ticket)"
+                    + (h.owed.map { ": \($0) unpaid (\(h.partialReason ?? "no reason given"))" } ?? "")
+                    + (h.onAccount.map { "\(h.owed == nil ? ":" : ";") \($0) on account" } ?? "")))
+            }
+            if t?.cash == true && d.amount != due - notCash - (h?.owed ?? .zero) {
                 let why = d.reason.map { ": \($0)" } ?? " with no reason given"
-                x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "collected \(d.amount) of \(due)\(why)"))
+                let other = notCash == .zero ? "" : " (\(notCash) paid otherwise)"
+                x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "collected \(d.amount) of \(due)\(other)\(why)"))
             } else if t?.cash == false && d.amount != .zero {
                 x.append(.init(.cashMismatch, ticket: ticket, event: d.id, "\(d.amount) cash recorded on a ticket paid electronically"))
             }
@@ -273,11 +284,17 @@ public struct Reconciler: Sendable {
         // Deliveries and returns at the import's prices (`IssuedContent`); a window's fee is its
         // own (no order system prices it).
         let expected = of(.deliver).filter { cashTickets.contains($0.ticket ?? "") }
-            .reduce(Money.zero) { $0 + (day.issuedContent[$1.id]?.due ?? $1.due) }
+            .reduce(Money.zero) { $0 + (day.issuedContent[$1.id]?.due ?? $1.due) - (day.handovers[$1.id]?.qr ?? .zero)
+                - (day.handovers[$1.id]?.onAccount ?? .zero) }
+            + of(.collect).reduce(Money.zero) { $0 + $1.amount }
             - of(.return).filter { cashTickets.contains($0.ticket ?? "") }.reduce(Money.zero) { $0 + Self.issuedCredit($1, day) }
             + of(.fee).reduce(Money.zero) { $0 + $1.due }
         let collected = of(.deliver).reduce(Money.zero) { $0 + $1.amount } - of(.return).reduce(Money.zero) { $0 + $1.amount }
-            + of(.fee).reduce(Money.zero) { $0 + $1.amount }
+            + of(.fee).reduce(Money.zero) { $0 + $1.amount } + of(.collect).reduce(Money.zero) { $0 + $1.amount }
+        for c in of(.collect) {
+            x.append(.init(.receivableSettled, ticket: c.ticket, event: c.id, "\(c.product ?? "the shop") paid \(c.due) owed on \(c.ticket ?? "?")"
+                + (c.amount == c.due ? " in cash" : c.amount == .zero ? " by QR (\(c.ref ?? ""))" : ": \(c.amount) in cash, the rest by QR (\(c.ref ?? ""))")))
+        }
         let deposits = of(.deposit)
         let deposited = deposits.reduce(Money.zero) { $0 + $1.amount }
         // Cash placed at the close: carried to the next day, or declared missing; a deposit made
@@ -366,7 +383,8 @@ public struct Reconciler: Sendable {
         }
         return Settlement(device: van.name, route: van.role == "van" ? van.scope ?? "" : "",
                           window: van.role == "window" ? van.scope : nil, status: status, tickets: counts, cash: cash, load: load,
-                          approval: approval?.approval, exceptions: x)
+                          approval: approval?.approval, exceptions: x,
+                          receivables: .init(opened: opened, settled: of(.collect).reduce(Money.zero) { $0 + $1.due }))
     }
 
     /// A return's credit at the import's price of its product on its ticket; the entry's own

@@ -81,6 +81,15 @@ public struct Settlement: Sendable, Codable, Equatable {
     public var load: Load
     public var approval: Approval?
     public var exceptions: [SettlementException]
+    /// What shops came to owe through this device's deliveries that day, and what they paid off.
+    public var receivables: Receivable = .init(opened: .zero, settled: .zero)
+
+    /// Money owed by shops: opened at a handover (an unpaid rest, or on account), settled by a
+    /// later payment (`collect`).
+    public struct Receivable: Sendable, Codable, Equatable {
+        public var opened: Money
+        public var settled: Money
+    }
 
     /// Where the device works, for a person: the route, or "window KIND".
     public var unit: String { window.map { "window \($0)" } ?? route }
@@ -137,6 +146,11 @@ public enum ExceptionKind: String, Sendable, Codable, CaseIterable {
     /// A refusal voided on the van (the shop took the goods after all): shown with what the
     /// ticket became, both entries kept.
     case refusalTakenBack = "refusal_taken_back"
+    /// A shop came to owe money at a handover (an unpaid rest, or on account): it stays on its
+    /// balance, across days, until paid (`tally reconcile receivables`).
+    case receivableOpened = "receivable_opened"
+    /// A shop paid what it owed on an earlier ticket.
+    case receivableSettled = "receivable_settled"
 }
 
 /// An accountant's approval of a device's day.

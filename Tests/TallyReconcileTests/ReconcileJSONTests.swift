@@ -46,7 +46,8 @@ import TallyRoutes
         let settlements = try #require(json["settlements"] as? [[String: Any]])
         #expect(settlements.count == 2)
         let s7 = try #require(settlements.first { $0["device"] as? String == "van-07" })
-        #expect(Set(s7.keys) == ["device", "route", "status", "tickets", "cash", "load", "exceptions"])  // no approval: left out
+        #expect(Set(s7.keys) == ["device", "route", "status", "tickets", "cash", "load", "exceptions", "receivables"])  // no approval: left out
+        #expect(s7["receivables"] as? [String: String] == ["opened": "130.00", "settled": "0.00"])
         #expect(s7["status"] as? String == "short")
         #expect(s7["route"] as? String == "R07")
         let cash = try #require(s7["cash"] as? [String: Any])
@@ -57,10 +58,10 @@ import TallyRoutes
         let load = try #require(s7["load"] as? [String: Any])
         #expect(load["manifest"] as? Int == 4 && load["loaded"] as? Int == 4 && load["short"] as? Int == 0)
         let x = try #require(s7["exceptions"] as? [[String: Any]])
-        #expect(x.compactMap { $0["kind"] as? String } == ["cash_mismatch", "cash_mismatch", "cash_missing"])
+        #expect(x.compactMap { $0["kind"] as? String } == ["receivable_opened", "cash_mismatch", "cash_missing"])
         let partial = try #require(x.first { $0["ticket"] != nil })
         #expect(partial["ticket"] as? String == "T0001" && partial["event"] as? String == "van-07/deliver/T0001")
-        #expect(mentions(partial["detail"] as? String ?? "", "collected 1000.00 of 1130.00", "店主现金不足"))
+        #expect(mentions(partial["detail"] as? String ?? "", "owes 130.00 on T0001", "店主现金不足"))
         let variance = try #require(x.first { $0["ticket"] == nil && $0["event"] == nil })
         #expect(Set(variance.keys) == ["kind", "detail"])  // ticket and event absent when they do not apply
 
@@ -99,7 +100,8 @@ import TallyRoutes
         #expect(ExceptionKind.allCases.map(\.rawValue) == [
             "missing_signature", "carton_mismatch", "short_delivery", "cash_mismatch", "return_exceeds_delivery", "conflict",
             "late_event", "unsynced_device", "deposit_unmatched", "load_variance", "clock_skew", "chain_gap", "clock_suspect", "device_recovered",
-            "content_mismatch", "late_change", "signature_reused", "cash_missing", "after_close", "refusal_taken_back",
+            "content_mismatch", "late_change", "signature_reused", "cash_missing", "after_close", "refusal_taken_back", "receivable_opened",
+            "receivable_settled",
         ])
     }
 }

@@ -102,4 +102,52 @@ struct WorkingDayRuleTests {
             Issue.record("a scan without a frame passed"); return
         }
     }
+
+    // MARK: - What shops owe
+
+    /// Random deliveries that leave money owed, payments and voids, in random orders and with
+    /// duplicates: the balances are the same, and what is owed is what was opened less what
+    /// was paid by entries still standing.
+    @Test func balancesDoNotDependOnTheOrderEntriesArrive() throws {
+        var rng = SeededGenerator(seed: testSeed)
+        for round in 0..<200 {
+            var events: [VanEvent] = []
+            var expected: [String: Int64] = [:]
+            for t in 0..<(1 + Int(rng.next() % 5)) {
+                let ticket = "T\(t)", owed = Int64(1 + rng.next() % 500), onAccount = Int64(rng.next() % 3 == 0 ? 0 : rng.next() % 300)
+                var h = Handover(ticket: ticket, day: "2026-11-29", route: "R01", customer: "C\(t)", customerName: "店\(t)", payment: "cash", lines: [],
+                                 value: Money(minorUnits: 10_000), cash: Money(minorUnits: 10_000 - owed - onAccount), partialReason: "x",
+                                 signer: nil, signature: "", device: "van-01", at: "", promisedBy: nil, late: false)
+                h.owed = Money(minorUnits: owed)
+                if onAccount > 0 { h.onAccount = Money(minorUnits: onAccount) }
+                events.append(VanEvent(id: "d\(t)", kind: "deliver", route: "R01", day: "2026-11-29", ticket: ticket, device: "van-01", at: "",
+                                       amount: h.cash, due: h.value, product: nil, qty: nil, reason: "x", note: nil, ref: nil,
+                                       detail: h.canonicalJSON(), hash: nil))
+                var left = owed + onAccount
+                for p in 0..<Int(rng.next() % 3) where left > 0 {
+                    let paid = Int64(1 + rng.next() % UInt64(left))
+                    let id = "c\(t).\(p)"
+                    events.append(VanEvent(id: id, kind: "collect", route: "R01", day: "2026-11-30", ticket: ticket, device: "van-01", at: "",
+                                           amount: Money(minorUnits: paid), due: Money(minorUnits: paid), product: nil, qty: nil, reason: nil,
+                                           note: nil, ref: nil, detail: nil, hash: nil))
+                    if rng.next() % 4 == 0 {
+                        events.append(VanEvent(id: "v\(id)", kind: "void", route: "R01", day: "2026-11-30", ticket: ticket, device: "van-01",
+                                               at: "", amount: .zero, due: .zero, product: nil, qty: nil, reason: nil, note: "x", ref: id,
+                                               detail: nil, hash: nil))
+                    } else {
+                        left -= paid
+                    }
+                }
+                expected[ticket] = left
+            }
+            let reference = Receivables.balances(DayLedger(events: events))
+            #expect(Dictionary(uniqueKeysWithValues: reference.map { ($0.ticket, $0.balance.minorUnits) }) == expected,
+                    "seed \(testSeed) round \(round)")
+            for _ in 0..<3 {
+                var shuffled = events.shuffled(using: &rng)
+                if let again = shuffled.randomElement(using: &rng) { shuffled.append(again) }
+                #expect(Receivables.balances(DayLedger(events: shuffled)) == reference, "seed \(testSeed) round \(round)")
+            }
+        }
+    }
 }

@@ -19,8 +19,8 @@ struct WorkingDayCLITests {
         return depot
     }
 
-    static func importSample(_ depot: DepotProcess, date: String) async throws {
-        let sample = try await Tool.run(["depot", "sample-manifest", "--date", date, "--routes", "R01", "--tickets", "4", "--seed", "3"],
+    static func importSample(_ depot: DepotProcess, date: String, tickets: Int = 4) async throws {
+        let sample = try await Tool.run(["depot", "sample-manifest", "--date", date, "--routes", "R01", "--tickets", String(tickets), "--seed", "3"],
                                         in: depot.scratch)
         let file = depot.scratch.path("manifest-\(date).csv")
         try sample.stdout.write(toFile: file, atomically: true, encoding: .utf8)
@@ -368,5 +368,74 @@ struct WorkingDayCLITests {
                     && imported.stdout.contains("1 footer line"), "\(imported.stdout)")
         let again = try await Tool.run(["reconcile", "import-bank", gbkPath, "--format", "ICBC", "--data", data], in: scratch)
         #expect(again.stdout.contains("nothing new"), "\(again)")
+    }
+
+    // MARK: - 6. Money owed is remembered
+
+    @Test func anUnpaidRestIsOwedAcrossDaysAndPaidOffLater() async throws {
+        let scratch = try Scratch("receivables")
+        let depot = try await DepotProcess(scratch)
+        try await Self.importSample(depot, date: Self.day1, tickets: 10)
+        try await depot.start()
+        defer { Task { await depot.stop() } }
+        let van = try await DeviceFile.join(depot, "van-01", route: "R01")
+        let morning1 = "\(Self.day1)T09:00:00+08:00"
+        let cashTickets = try await Self.tickets(van, scratch, now: morning1).filter { $0.payment == "cash" && $0.amountDue > Money(minorUnits: 30_000) }
+        try #require(cashTickets.count >= 2, "seed 3 has two cash tickets over 300.00")
+        let (a, b) = (cashTickets[0], cashTickets[1])
+        for t in [a, b] {
+            let codes = try van.withReplica { try $0.rows("cartons", where: "ticket", is: .text(t.ticket)).map(\.key) }
+            #expect(try await Tool.run(["van", "scan", t.ticket] + codes + ["--replica", van.path], in: scratch, env: ["TALLY_NOW": morning1]).status == 0)
+        }
+        let hundred = Money(minorUnits: 10_000)
+        // A: 100.00 in cash, the rest owed. B: 100.00 cash, 100.00 by WeChat, 100.00 on account, the rest in cash.
+        let aRest = a.amountDue - hundred
+        let pa = try await Self.van(van, scratch, now: morning1, "deliver", a.ticket, "--signature", try Self.pad(scratch, "a", seed: 61),
+                                    "--cash", "100.00", "--partial", "--reason", "店主现金不足，余款下次结清")
+        #expect(pa.status == 0 && pa.stdout.contains("\(aRest) owed by the shop"), "\(pa)")
+        let noRef = try await Self.van(van, scratch, now: morning1, "deliver", b.ticket, "--signature", try Self.pad(scratch, "b", seed: 62),
+                                       "--cash", (b.amountDue - hundred - hundred).description, "--qr", "100.00", "--on-account", "100.00")
+        #expect(noRef.status == 1 && noRef.stderr.contains("--qr-ref"), "\(noRef)")
+        let pb = try await Self.van(van, scratch, now: morning1, "deliver", b.ticket, "--signature", try Self.pad(scratch, "b", seed: 62),
+                                    "--cash", (b.amountDue - hundred - hundred).description, "--qr", "100.00", "--qr-ref", "WX-4200001",
+                                    "--on-account", "100.00")
+        #expect(pb.status == 0, "\(pb)")
+        let cash1 = hundred + b.amountDue - hundred - hundred
+        #expect(try await Self.van(van, scratch, now: morning1, "deposit", cash1.description, "--bank-ref", "D1").status == 0)
+        #expect(try await van.sync(scratch).status == 0)
+        #expect(try await Self.van(van, scratch, now: morning1, "close-day").status == 0)
+        let rec1 = try await Self.reconcile(depot, Self.day1)
+        let s1 = try #require(Self.settlement(rec1, "van-01"))
+        #expect(s1["receivables"] as? [String: String] == ["opened": (aRest + hundred).description, "settled": "0.00"], "\(s1)")
+        #expect(!Self.kinds(s1).contains("cash_mismatch"), "owed money is not a cash difference: \(Self.kinds(s1))")
+        #expect(Self.kinds(s1).filter { $0 == "receivable_opened" }.count == 2)
+        let owed1 = try await Tool.run(["reconcile", "receivables", "--data", depot.data], in: scratch)
+        #expect(owed1.stdout.contains(a.ticket) && owed1.stdout.contains(b.ticket) && owed1.stdout.contains("owed in all \(aRest + hundred)"),
+                "\(owed1.stdout)")
+
+        // The next day, at a later stop: A's shop pays its rest in cash, B's pays 60.00 by QR.
+        try await Self.importSample(depot, date: Self.day2, tickets: 10)
+        #expect(try await van.sync(scratch).status == 0)
+        let morning2 = "\(Self.day2)T09:00:00+08:00"
+        let known = try await Self.van(van, scratch, now: morning2, "balances", "--json")
+        #expect(known.stdout.contains(a.ticket) && known.stdout.contains(b.ticket), "\(known)")
+        let tooMuch = try await Self.van(van, scratch, now: morning2, "collect", a.ticket, "--cash", (aRest + hundred).description)
+        #expect(tooMuch.status == 1 && tooMuch.stderr.contains("more than the \(aRest)"), "\(tooMuch)")
+        #expect(try await Self.van(van, scratch, now: morning2, "collect", a.ticket, "--cash", aRest.description).status == 0)
+        #expect(try await Self.van(van, scratch, now: morning2, "collect", b.ticket, "--qr", "60.00", "--qr-ref", "WX-4200002").status == 0)
+        let summary = try JSONDecoder().decode(DaySummary.self, from: Data(try await Self.van(van, scratch, now: morning2, "summary", "--json").stdout.utf8))
+        #expect(summary.cashOnHand == aRest, "the rest collected is cash on hand today")
+        #expect(try await Self.van(van, scratch, now: morning2, "deposit", aRest.description, "--bank-ref", "D2").status == 0)
+        #expect(try await van.sync(scratch).status == 0)
+        let rec2 = try await Self.reconcile(depot, Self.day2)
+        let s2 = try #require(Self.settlement(rec2, "van-01"))
+        #expect(s2["receivables"] as? [String: String] == ["opened": "0.00", "settled": (aRest + Money(minorUnits: 6_000)).description], "\(s2)")
+        #expect((s2["cash"] as? [String: Any])?["variance"] as? String == "0.00")
+        let owed2 = try await Tool.run(["reconcile", "receivables", "--data", depot.data, "--json"], in: scratch)
+        struct Owed: Decodable { var ticket: String; var balance: String }
+        let list = try JSONDecoder().decode([Owed].self, from: Data(owed2.stdout.utf8))
+        #expect(list.map(\.ticket) == [b.ticket] && list.first?.balance == "40.00", "\(owed2.stdout)")
+        let asOf1 = try await Tool.run(["reconcile", "receivables", "--data", depot.data, "--date", Self.day1, "--json"], in: scratch)
+        #expect(try JSONDecoder().decode([Owed].self, from: Data(asOf1.stdout.utf8)).count == 2, "as it stood on 11-29")
     }
 }

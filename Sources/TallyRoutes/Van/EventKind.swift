@@ -34,6 +34,10 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case carry
     /// Cash declared missing at the close (`amount`, `note` = why): short at settlement.
     case cashMissing = "cash_missing"
+    /// A shop paying what it owed on an earlier ticket (its unpaid rest, or what went on its
+    /// account): `ticket`, `amount` = cash taken, `due` = the sum paid off (cash and QR),
+    /// `ref` = the QR payment's reference, `note`.
+    case collect
     /// A fee taken in cash at a service window (`product` = the fee's code, `amount` = cash
     /// taken, `due` = the fee, `ref` = the request it was paid for, `note` = the payer).
     case fee
@@ -53,6 +57,7 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
         case .deposit: "deposit 存款"
         case .closeDay: "day close 日结"
         case .fee: "fee 收费"
+        case .collect: "balance collected 收欠款"
         case .carry: "carried over 结转"
         case .cashMissing: "declared missing 短缺申报"
         }

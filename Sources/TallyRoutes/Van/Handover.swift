@@ -44,6 +44,16 @@ public struct Handover: Sendable, Codable, Equatable {
     public var promisedBy: String?
     /// Handed over after the promised time.
     public var late: Bool
+    /// Paid at the door by a WeChat or Alipay QR code, with the payment's reference (absent: none).
+    public var qr: Money?
+    public var qrRef: String?
+    /// Put on the shop's account (a credit customer), to be paid later (absent: none).
+    public var onAccount: Money?
+    /// The unpaid rest of a part payment, owed by the shop from now on (absent: none).
+    public var owed: Money?
+
+    /// What the shop owes after this handover: on account plus the unpaid rest.
+    public var opened: Money { (onAccount ?? .zero) + (owed ?? .zero) }
 
     public init(ticket: String, day: String, route: String, customer: String, customerName: String, payment: String, lines: [Line],
                 value: Money, cash: Money, partialReason: String?, signer: String?, signature: String, device: String, at: String,

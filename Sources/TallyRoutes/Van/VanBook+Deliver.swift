@@ -11,16 +11,25 @@ public struct DeliveryRequest: Sendable {
     public var cash: Money?
     /// Cartons declared short, by product code.
     public var short: [String: Int]
-    /// Why less cash than due was collected (`--partial --reason`).
+    /// Why less than due was paid (`--partial --reason`): the rest is owed by the shop.
     public var partialReason: String?
+    /// Paid by a WeChat or Alipay QR code at the door, and that payment's reference.
+    public var qr: Money?
+    public var qrRef: String?
+    /// Put on the shop's account (a credit customer).
+    public var onAccount: Money?
 
-    public init(ticket: String, signature: [UInt8], signer: String? = nil, cash: Money? = nil, short: [String: Int] = [:], partialReason: String? = nil) {
+    public init(ticket: String, signature: [UInt8], signer: String? = nil, cash: Money? = nil, short: [String: Int] = [:],
+                partialReason: String? = nil, qr: Money? = nil, qrRef: String? = nil, onAccount: Money? = nil) {
         self.ticket = ticket
         self.signature = signature
         self.signer = signer
         self.cash = cash
         self.short = short
         self.partialReason = partialReason
+        self.qr = qr
+        self.qrRef = qrRef
+        self.onAccount = onAccount
     }
 }
 
@@ -128,23 +137,38 @@ extension VanBook {
         let payment = t["payment"].text ?? ""
         var cash = Money.zero
         var partial: String?
+        var owed = Money.zero
+        let qr = r.qr ?? .zero, onAccount = r.onAccount ?? .zero
+        let qrRef = r.qrRef?.trimmingCharacters(in: .whitespaces)
         if payment == PaymentKind.cash.rawValue {
-            guard let c = r.cash else {
-                throw VanError.refused("ticket \(r.ticket) is paid in cash: collect \(value) and record it with --cash \(value)")
+            guard r.cash != nil || r.qr != nil || r.onAccount != nil else {
+                throw VanError.refused("ticket \(r.ticket) is paid in cash: collect \(value) and record it with --cash \(value) "
+                    + "(or --qr AMOUNT --qr-ref REF for WeChat or Alipay, --on-account AMOUNT for a credit customer)")
             }
-            guard c >= .zero else { throw VanError.refused("the cash amount cannot be negative") }
-            guard c <= value else {
-                throw VanError.refused("\(c) is more than the \(value) due on ticket \(r.ticket); give the change back and record \(value)")
+            let c = r.cash ?? .zero
+            for (what, m) in [("cash", c), ("QR", qr), ("on-account", onAccount)] where m < .zero {
+                throw VanError.refused("the \(what) amount cannot be negative (\(m))")
             }
-            if c < value {
+            if qr > .zero && (qrRef ?? "").isEmpty {
+                throw VanError.refused("a QR payment needs the payment's reference from the shop's phone: add --qr-ref REF")
+            }
+            let paid = c + qr + onAccount
+            guard paid <= value else {
+                throw VanError.refused("\(paid) is more than the \(value) due on ticket \(r.ticket); give the change back and record \(value)")
+            }
+            if paid < value {
                 guard let reason = r.partialReason?.trimmingCharacters(in: .whitespaces), !reason.isEmpty else {
-                    throw VanError.refused("\(c) is less than the \(value) due on ticket \(r.ticket); collect the full amount, or record a part payment with --partial --reason TEXT")
+                    throw VanError.refused("\(paid) is less than the \(value) due on ticket \(r.ticket); collect the full amount, or record a part "
+                        + "payment with --partial --reason TEXT (the rest, \(value - paid), is then owed by the shop)")
                 }
                 partial = reason
+                owed = value - paid
             }
             cash = c
         } else if let c = r.cash, c != .zero {
             throw VanError.refused("ticket \(r.ticket) is paid electronically; collect no cash (remove --cash \(c))")
+        } else if qr != .zero || onAccount != .zero {
+            throw VanError.refused("ticket \(r.ticket) is paid electronically by the depot's account; take nothing at the door")
         }
 
         let at = now
@@ -152,11 +176,14 @@ extension VanBook {
         let late = promised.flatMap(Self.milliseconds).map { nowMilliseconds > $0 } ?? false
         let customer = t["customer"].text ?? ""
         let signer = r.signer?.trimmingCharacters(in: .whitespaces)
-        let handover = Handover(ticket: r.ticket, day: day, route: route, customer: customer,
+        var handover = Handover(ticket: r.ticket, day: day, route: route, customer: customer,
                                 customerName: try replica.row("customers", key: customer)?["name"].text ?? "",
                                 payment: payment, lines: handed, value: value, cash: cash, partialReason: partial,
                                 signer: signer?.isEmpty == false ? signer : nil, signature: signatureHash,
                                 device: device, at: at, promisedBy: promised, late: late)
+        if qr > .zero { (handover.qr, handover.qrRef) = (qr, qrRef) }
+        if onAccount > .zero { handover.onAccount = onAccount }
+        if owed > .zero { handover.owed = owed }
         let json = handover.canonicalJSON()
         let hash = Handover.hash(of: json)
         let id = try replica.write { tx in

@@ -253,7 +253,7 @@ public struct CashPosition: Sendable, Codable, Equatable {
             mine.filter { e in kinds.contains { $0.rawValue == e.kind } }.reduce(.zero) { $0 + $1.amount }
         }
         // A van collects at deliveries, a window takes fees.
-        collected = sum(.deliver, .fee)
+        collected = sum(.deliver, .fee, .collect)
         paidBack = sum(.return)
         deposited = sum(.deposit)
         self.carriedIn = carriedIn

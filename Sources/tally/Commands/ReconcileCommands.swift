@@ -69,7 +69,7 @@ struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
         abstract: "Settle each van's day: cash due, collected, deposited, and every difference explained.",
-        subcommands: [ReconcileDay.self, ReconcileImportBank.self, ReconcileBankFormat.self, ReconcileBankAccount.self],
+        subcommands: [ReconcileDay.self, ReconcileImportBank.self, ReconcileBankFormat.self, ReconcileBankAccount.self, ReconcileReceivables.self],
         defaultSubcommand: ReconcileDay.self)
 }
 
@@ -309,5 +309,30 @@ struct ReconcileBankAccount: TallyCommand {
         let current = try store.designatedAccount()
         if json { try Console.json(["account": current]); return }
         Console.out(current.map { "designated account \($0)" } ?? "no designated account set; set it with `tally reconcile bank-account NUMBER --data DIR`")
+    }
+}
+
+struct ReconcileReceivables: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receivables", abstract: "What shops owe, ticket by ticket, across days: opened at a handover, paid off later.")
+    @Option(help: "As it stood at the end of this business day (default: now).")
+    var date: String?
+    @Flag(help: "Include balances already paid off.")
+    var all = false
+    @OptionGroup var settlement: SettlementOptions
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func execute() throws {
+        if let date, !IsoTime.isDate(date) { throw ValidationError("'\(date)' is not a date like 2026-11-28") }
+        guard settlement.data != nil else { throw ValidationError("this runs on the depot itself: give --data DIR") }
+        let replica = try settlement.folder.replica(schema: RouteSchema.current, options: .cli())
+        let list = try ReceivablesReport.balances(replica, asOf: date, includeSettled: all)
+        if json { try Console.json(list); return }
+        guard !list.isEmpty else { Console.out("no shop owes anything" + (date.map { " at the end of \($0)" } ?? "")); return }
+        var t = TextTable(["ticket", "day", "shop", "code", "opened", "paid", "owed", "why"], rightAligned: [4, 5, 6])
+        for b in list { t.add([b.ticket, b.day, b.customerName, b.customer, b.opened.description, b.paid.description, b.balance.description, b.why]) }
+        let total = list.reduce(Money.zero) { $0 + $1.balance }
+        Console.out(t.render() + "\nowed in all \(total) by \(Set(list.map(\.customer)).count) shop\(Set(list.map(\.customer)).count == 1 ? "" : "s")")
     }
 }

@@ -10,7 +10,7 @@ struct VanCommand: ParsableCommand {
         discussion: "Every command works without a network and records on the van's own replica; `tally sync` carries it to the depot. A refused command prints one line saying why, exits 1 and records nothing.",
         subcommands: [VanTickets.self, VanShow.self, VanLoadOut.self, VanLoadIn.self, VanVehicleCheck.self, VanLog.self, VanScan.self, VanDeliver.self,
                       VanRefuse.self, VanReturn.self, VanVoid.self, VanDeposit.self, VanReceipt.self, VanEvents.self, VanSummary.self,
-                      VanCloseDay.self])
+                      VanCloseDay.self, VanBalances.self, VanCollect.self])
 }
 
 /// The van's book, from `--replica`.

@@ -22,9 +22,15 @@ struct VanDeliver: TallyCommand {
     var cash: Money?
     @Option(help: "Cartons not handed over, PRODUCT=QTY; repeat for several products.")
     var short: [ProductCount] = []
-    @Flag(help: "Less cash than due was collected (needs --reason).")
+    @Option(help: "Paid at the door by WeChat or Alipay QR code, like 200.00 (needs --qr-ref).", transform: moneyArgument)
+    var qr: Money?
+    @Option(name: .customLong("qr-ref"), help: "The QR payment's reference, from the shop's phone.")
+    var qrRef: String?
+    @Option(name: .customLong("on-account"), help: "Put on the shop's account (a credit customer), like 500.00.", transform: moneyArgument)
+    var onAccount: Money?
+    @Flag(help: "Less than due was paid (needs --reason): the rest is owed by the shop, collectable later.")
     var partial = false
-    @Option(help: "Why less cash was collected.")
+    @Option(help: "Why less was paid.")
     var reason: String?
     @OptionGroup var van: VanOptions
 
@@ -33,7 +39,8 @@ struct VanDeliver: TallyCommand {
         if !partial && reason != nil { throw ValidationError("--reason goes with --partial") }
         let book = try van.book()
         let r = try book.deliver(DeliveryRequest(ticket: ticket, signature: try readImage(signature, what: "signature"), signer: signer, cash: cash,
-                                                 short: try ProductCount.table(short), partialReason: partial ? reason : nil))
+                                                 short: try ProductCount.table(short), partialReason: partial ? reason : nil,
+                                                 qr: qr, qrRef: qrRef, onAccount: onAccount))
         if van.json { try Console.json(r); return }
         let h = r.handover
         let shortText = h.lines.filter { $0.short > 0 }.map { "\($0.short) × \($0.name) short" }
@@ -41,7 +48,8 @@ struct VanDeliver: TallyCommand {
         Console.out("delivered \(h.ticket) to \(h.customerName): \(cartons) carton\(cartons == 1 ? "" : "s"), value \(h.value)"
             + (h.payment == "cash" ? ", cash \(h.cash) collected" : ", paid electronically")
             + (shortText.isEmpty ? "" : "; " + shortText.joined(separator: ", "))
-            + (h.partialReason.map { "; part payment: \($0)" } ?? "")
+            + (h.qr.map { ", \($0) by QR (\(h.qrRef ?? ""))" } ?? "") + (h.onAccount.map { ", \($0) on account" } ?? "")
+            + (h.partialReason.map { "; part payment: \($0)" } ?? "") + (h.owed.map { "; \($0) owed by the shop" } ?? "")
             + (h.late ? "; LATE (promised by \(h.promisedBy ?? "?"))" : "")
             + "\nrecorded as \(r.event), handover hash \(r.hash.prefix(16))…")
     }
@@ -139,5 +147,45 @@ struct VanReceipt: TallyCommand {
             if let v = r.verified { Console.out(v ? "verified" : "NOT verified") }
         }
         if r.verified == false { throw ExitCode(1) }
+    }
+}
+
+struct VanBalances: TallyCommand {
+    static let configuration = CommandConfiguration(commandName: "balances", abstract: "What shops of this route still owe, ticket by ticket.")
+    @OptionGroup var van: VanOptions
+
+    func execute() throws {
+        let open = try van.book().balances()
+        if van.json { try Console.json(open); return }
+        guard !open.isEmpty else { Console.out("no shop of this route owes anything, as far as this handheld knows"); return }
+        var t = TextTable(["ticket", "day", "shop", "opened", "paid", "owed", "why"], rightAligned: [3, 4, 5])
+        for b in open { t.add([b.ticket, b.day, b.customerName, b.opened.description, b.paid.description, b.balance.description, b.why]) }
+        Console.out(t.render())
+    }
+}
+
+struct VanCollect: TallyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collect", abstract: "A shop pays what it owed on an earlier ticket, in cash and/or by QR code.",
+        discussion: "Never more than the shop owes on that ticket (`tally van balances`). Cash taken counts in today's cash on hand.")
+    @Argument(help: "The earlier ticket the shop pays for.")
+    var ticket: String
+    @Option(help: "Cash taken, like 390.00.", transform: moneyArgument)
+    var cash: Money?
+    @Option(help: "Paid by WeChat or Alipay QR code, like 390.00 (needs --qr-ref).", transform: moneyArgument)
+    var qr: Money?
+    @Option(name: .customLong("qr-ref"), help: "The QR payment's reference.")
+    var qrRef: String?
+    @Option(help: "A note.")
+    var note: String?
+    @OptionGroup var van: VanOptions
+
+    func execute() throws {
+        let book = try van.book()
+        let id = try book.collect(ticket, cash: cash, qr: qr, qrRef: qrRef, note: note)
+        let left = try book.balances().first { $0.ticket == ticket }?.balance ?? .zero
+        if van.json { try Console.json(["event": id, "still_owed": left.description]); return }
+        Console.out("\(((cash ?? .zero) + (qr ?? .zero))) paid on \(ticket), recorded as \(id); "
+            + (left == .zero ? "nothing more is owed on it" : "\(left) still owed"))
     }
 }

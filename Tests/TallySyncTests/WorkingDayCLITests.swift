@@ -438,4 +438,23 @@ struct WorkingDayCLITests {
         let asOf1 = try await Tool.run(["reconcile", "receivables", "--data", depot.data, "--date", Self.day1, "--json"], in: scratch)
         #expect(try JSONDecoder().decode([Owed].self, from: Data(asOf1.stdout.utf8)).count == 2, "as it stood on 11-29")
     }
+
+    // MARK: - The month
+
+    @Test func theMonthDemoChecksItsOwnBooks() async throws {
+        let scratch = try Scratch("month")
+        let r = try await Tool.run(["demo", "month", "--days", "20", "--keep", scratch.path("month")], in: scratch, timeout: 300)
+        #expect(r.status == 0, "\(r.stdout.suffix(2_000)) \(r.stderr)")
+        for fact in ["holiday 国庆节: nobody works", "relief van-04 joins route R01", "then taken back", "carried over to tomorrow's float",
+                     "pays it in after the close", "sends 2026-09-29's manifest again", "imported the bank's ICBC export (GB18030)",
+                     "on account", "owes the rest"] {
+            #expect(r.stdout.contains(fact), "the month lacks: \(fact)")
+        }
+        #expect(r.stdout.contains("every day reconciles (variance 0.00, or exactly the cash declared missing): yes"))
+        #expect(r.stdout.contains("every receivable accounted for") && r.stdout.contains("100.00: yes"))
+        #expect(r.stdout.contains("no approved day changed: yes") && r.stdout.contains("1 later change listed"))
+        // The kept depot answers an accountant's questions afterwards.
+        let owed = try await Tool.run(["reconcile", "receivables", "--data", scratch.path("month/depot"), "--json"], in: scratch)
+        #expect(owed.status == 0 && owed.stdout.contains("\"balance\" : \"100.00\""), "\(owed)")
+    }
 }

@@ -23,8 +23,13 @@ public enum TextEncoding: String, Sendable, Codable {
         return convert(bytes, from: "GB18030").map { ($0, .gb18030) }
     }
 
-    static func convert(_ bytes: [UInt8], from encoding: String) -> [UInt8]? {
-        let cd = iconv_open("UTF-8", encoding)
+    /// Text written in another encoding (GB18030 for a bank's export); nil when it cannot be.
+    public static func encode(_ text: String, as encoding: String) -> [UInt8]? {
+        convert(Array(text.utf8), from: "UTF-8", to: encoding)
+    }
+
+    static func convert(_ bytes: [UInt8], from encoding: String, to target: String = "UTF-8") -> [UInt8]? {
+        let cd = iconv_open(target, encoding)
         guard cd != iconv_t(bitPattern: -1) else { return nil }
         defer { iconv_close(cd) }
         var input = bytes

@@ -8,7 +8,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run a simulated day: a depot, three vans, 90 tickets, offline deliveries, sync and day close.",
         discussion: "Needs no setup: everything happens in a temporary folder, removed afterwards unless --keep is given.",
-        subcommands: [DemoDayCommand.self, DemoMergeCommand.self],
+        subcommands: [DemoDayCommand.self, DemoMonthCommand.self, DemoMergeCommand.self],
         defaultSubcommand: DemoDayCommand.self)
 }
 
@@ -75,5 +75,29 @@ struct DemoMergeCommand: TallyCommand {
             Console.out("\nThe replicas are in \(keep): try `tally replica status \(keep)/depot.sqlite`.")
         }
         if !converged { throw ExitCode(2) }
+    }
+}
+
+struct DemoMonthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "month",
+        abstract: "A seeded month of three routes: holidays and a make-up day, a relief van, part payments collected later, "
+            + "cash carried over, a late deposit, a correction after approval, bank exports; checked at the end.")
+
+    @OptionGroup var folder: DemoFolder
+    @Option(help: "Calendar days from 2026-09-21 (20 covers every variation; 30 is the month).")
+    var days = 30
+
+    func run() async throws {
+        do {
+            guard (20...120).contains(days) else { throw ValidationError("--days must be between 20 and 120") }
+            let names = MonthDemo.vans + ["van-04"]
+            let dir = try folder.prepare(removing: ["depot"] + names.flatMap { ["\($0).sqlite", "\($0).sqlite-wal", "\($0).sqlite-shm"] })
+            defer { folder.cleanUp(dir) }
+            let ok = try await MonthDemo(folder: dir, seed: folder.seed, days: days).run()
+            if !ok { throw ExitCode(2) }
+        } catch {
+            throw fail(error)
+        }
     }
 }

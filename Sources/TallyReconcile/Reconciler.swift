@@ -258,8 +258,8 @@ public struct Reconciler: Sendable {
         for (r, v) in day.withdrawnRefusals where r.device == van.name {
             let ticket = r.ticket ?? "?"
             let then = delivered.contains(ticket) ? "then delivered" : refused.contains(ticket) ? "then refused again" : "left open"
-            x.append(.init(.refusalTakenBack, ticket: ticket, event: r.id, "refusal of \(ticket) (\(r.reason ?? "")) recorded \(r.at) "
-                + "was taken back \(v.at) (\(v.id): \(v.note ?? "")); the ticket was \(then)"))
+            x.append(.init(.refusalTakenBack, ticket: ticket, event: r.id, "refusal of \(ticket) (\(r.reason ?? "")) recorded "
+                + "\(HumanTime.local(r.at)) was taken back \(HumanTime.local(v.at, on: String(r.at.prefix(10)))) (\(v.id): \(v.note ?? "")); the ticket was \(then)"))
         }
 
         // Returns, never more than delivered: all the route's returns of a ticket's product
@@ -359,11 +359,12 @@ public struct Reconciler: Sendable {
         // The device itself.
         let closed = of(.closeDay).first
         if closed == nil {
-            x.append(.init(.unsyncedDevice, "\(van.name) has not closed \(date) at the depot" + (van.lastSyncAt.map { "; last sync \($0)" } ?? "; it has never synced")))
+            x.append(.init(.unsyncedDevice, "\(van.name) has not closed \(date) at the depot" + (van.lastSyncAt.map { "; last sync \(HumanTime.local($0))" } ?? "; it has never synced")))
         }
         if let gap = chainGap(van.name) { x.append(.init(.chainGap, gap)) }
         if let skew = van.lastSkewMs, abs(skew) > skewLimitMs {
-            x.append(.init(.clockSkew, "\(van.name)'s clock was \(abs(skew) / 1000) s \(skew > 0 ? "ahead of" : "behind") the depot's at its last sync; entry times may be off"))
+            x.append(.init(.clockSkew, "\(van.name)'s clock was \(HumanTime.duration(milliseconds: skew)) \(skew > 0 ? "ahead of" : "behind") "
+                + "the depot's at its last sync; entry times may be off"))
         }
         x += ClockCheck.suspects(active, date: date)
         x += ClockCheck.recoveries(of: van, on: date)
@@ -374,7 +375,8 @@ public struct Reconciler: Sendable {
             let a = approved.approval
             status = .approved
             for e in entries.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }) where !approved.entries.contains(e.id) {
-                x.append(.init(.lateEvent, ticket: e.ticket, event: e.id, "\(e.what) recorded \(e.at) arrived after the day was approved by \(a.by) at \(a.at); review it"))
+                x.append(.init(.lateEvent, ticket: e.ticket, event: e.id, "\(e.what) recorded \(HumanTime.local(e.at)) arrived after the day was approved by \(a.by) "
+                    + "at \(HumanTime.local(a.at)); review it"))
             }
         } else if closed == nil {
             status = .pending

@@ -32,6 +32,14 @@ struct Tally: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // A usage mistake (a missing argument, an unknown option, a bad value) is a refusal
+            // like any other: one line saying what is wrong and where help is, exit 1.
+            if exitCode(for: error) == .validationFailure {
+                let said = message(for: error).split(separator: "\n").first.map(String.init) ?? "the command line is not right"
+                let line = said.hasPrefix("Error: ") ? String(said.dropFirst(7)) : said
+                Console.err("tally: \(line); `tally help` or the command with --help lists what it takes")
+                Foundation.exit(1)
+            }
             exit(withError: error)
         }
     }

@@ -457,4 +457,39 @@ struct WorkingDayCLITests {
         let owed = try await Tool.run(["reconcile", "receivables", "--data", scratch.path("month/depot"), "--json"], in: scratch)
         #expect(owed.status == 0 && owed.stdout.contains("\"balance\" : \"100.00\""), "\(owed)")
     }
+
+    // MARK: - 9. Time and output
+
+    @Test func outputIsLocalOneJSONPerCommandAndExitCodesAsTheREADMESays() async throws {
+        let scratch = try Scratch("output")
+        let depot = try await Self.depot(scratch, days: [Self.day1])
+        let van = try await DeviceFile.join(depot, "van-01", route: "R01")
+        // A usage mistake: one line, exit 1.
+        let usage = try await Tool.run(["van", "deliver", "--replica", van.path], in: scratch)
+        #expect(usage.status == 1 && usage.stderr.split(separator: "\n").count == 1 && usage.stderr.hasPrefix("tally: Missing expected argument"),
+                "\(usage)")
+        #expect(try await Tool.run(["no-such-command"], in: scratch).status == 1)
+        // The depot's lists in local time, a skew in words.
+        let devices = try await Tool.run(["depot", "devices", "--data", depot.data], in: scratch)
+        #expect(!devices.stdout.contains("+00:00") && !devices.stdout.contains("Z ") && !devices.stdout.contains(" s\n"), "\(devices.stdout)")
+        #expect(devices.stdout.range(of: #"20\d\d-\d\d-\d\d \d\d:\d\d"#, options: .regularExpression) != nil, "\(devices.stdout)")
+        let audit = try await Tool.run(["depot", "audit", "--data", depot.data], in: scratch)
+        #expect(audit.stdout.range(of: #"20\d\d-\d\d-\d\d \d\d:\d\d"#, options: .regularExpression) != nil && !audit.stdout.contains("T0"),
+                "\(audit.stdout)")
+        #expect(HumanTime.skew(milliseconds: 230_743_000) == "2 d 16 h ahead" && HumanTime.skew(milliseconds: -1_500) == "1 s behind")
+        // Offline, `sync --json` still answers on stdout, and exits 75.
+        await depot.stop()
+        let offline = try await van.sync(scratch)
+        struct Failed: Decodable { var ok: Bool; var code: String; var exit_status: Int }
+        #expect(offline.status == 75)
+        let f = try JSONDecoder().decode(Failed.self, from: Data(offline.stdout.utf8))
+        #expect(!f.ok && f.code == "unreachable" && f.exit_status == 75)
+        // --json where it was missing.
+        for args in [["settle", "tolerance", "--json"], ["reconcile", "receivables", "--json"]] {
+            let r = try await Tool.run(args + ["--data", depot.data], in: scratch)
+            #expect(r.status == 0 && (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) != nil, "\(args): \(r)")
+        }
+        let verify = try await Tool.run(["report", "verify", scratch.path("nowhere"), "--json"], in: scratch)
+        #expect(verify.status != 0)
+    }
 }

@@ -106,7 +106,7 @@ extension ComplaintBook {
             throw ServiceError.refused("complaint steps are taken at a service window; \(actor.place) records complaints only (`tally complaint open`)")
         }
         let v = try show(id)
-        if let at = v.archivedAt { throw ServiceError.refused("\(id) was archived at \(at); nothing more is recorded on it") }
+        if let at = v.archivedAt { throw ServiceError.refused("\(id) was archived at \(HumanTime.local(at)); nothing more is recorded on it") }
         return v
     }
 

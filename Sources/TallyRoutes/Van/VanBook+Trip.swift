@@ -160,7 +160,7 @@ extension VanBook {
         let previous = try DayLedger(replica.rows("events", where: "kind", is: .text(EventKind.odometer.rawValue)))
             .active.filter { $0.device == device }.max { ($0.qty ?? 0) < ($1.qty ?? 0) }
         if let previous, let last = previous.qty, Int64(km) < last {
-            throw VanError.refused("\(km) km is below the last reading, \(last) km at \(previous.at); check the odometer")
+            throw VanError.refused("\(km) km is below the last reading, \(last) km at \(HumanTime.local(previous.at)); check the odometer")
         }
         let note = note?.trimmingCharacters(in: .whitespaces)
         let at = now

@@ -128,8 +128,8 @@ struct DepotDevices: TallyCommand {
         if json { try Console.json(devices); return }
         var t = TextTable(["device", "role", "scope", "joined", "last sync", "clock skew", "state"], rightAligned: [5])
         for d in devices {
-            t.add([d.name, d.role.rawValue, d.scope ?? "", d.site == nil ? "no" : "yes", d.lastSyncAt ?? "never",
-                   d.lastSkewMs.map { String(format: "%+.1f s", Double($0) / 1000) } ?? "", d.isRevoked ? "revoked" : "active"])
+            t.add([d.name, d.role.rawValue, d.scope ?? "", d.site == nil ? "no" : "yes", d.lastSyncAt.map { HumanTime.local($0) } ?? "never",
+                   d.lastSkewMs.map { HumanTime.skew(milliseconds: $0) } ?? "", d.isRevoked ? "revoked" : "active"])
         }
         Console.out(devices.isEmpty ? "no devices enrolled yet" : t.render())
     }
@@ -147,7 +147,7 @@ struct DepotAudit: TallyCommand {
         let entries = try data.folder.registry(clock: SystemWallClock()).auditLog(limit: limit)
         if json { try Console.json(entries); return }
         var t = TextTable(["at", "device", "action", "detail"])
-        for e in entries { t.add([e.at, e.device, e.action, e.detail]) }
+        for e in entries { t.add([HumanTime.local(e.at), e.device, e.action, e.detail]) }
         Console.out(entries.isEmpty ? "the audit log is empty" : t.render())
     }
 }

@@ -193,6 +193,8 @@ struct SettleApprove: AsyncParsableCommand {
     @Flag(help: "Approve a day the van has not closed (needs --note); what it syncs later goes to review as late_event.")
     var unclosed = false
     @OptionGroup var settlement: SettlementOptions
+    @Flag(help: "Print the result as JSON.")
+    var json = false
 
     func run() async throws {
         try await settling {
@@ -203,7 +205,9 @@ struct SettleApprove: AsyncParsableCommand {
                 let who = by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant"
                 a = try settlement.reconciler().approve(device: device, date: date, by: who, note: note, unclosed: unclosed)
             }
-            Console.out("\(device) \(date) approved by \(a.by), variance \(a.variance), \(a.entries) entries locked")
+            if json { try Console.json(a); return }
+            Console.out("\(device) \(date) approved by \(a.by) at \(HumanTime.local(a.at)), variance \(a.variance), "
+                + "\(a.entries) entries locked; its figures and exceptions are frozen")
         }
     }
 }
@@ -219,6 +223,8 @@ struct SettleReopen: AsyncParsableCommand {
     @Option(help: "Who reopens, on the depot (default: $USER).")
     var by: String?
     @OptionGroup var settlement: SettlementOptions
+    @Flag(help: "Print the result as JSON.")
+    var json = false
 
     func run() async throws {
         try await settling {
@@ -227,6 +233,7 @@ struct SettleReopen: AsyncParsableCommand {
             } else {
                 try settlement.reconciler().reopen(device: device, date: date, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "accountant", note: note)
             }
+            if json { try Console.json(["device": device, "date": date, "state": "reopened"]); return }
             Console.out("\(device) \(date) reopened")
         }
     }
@@ -237,6 +244,8 @@ struct SettleTolerance: TallyCommand {
     @Argument(help: "The new tolerance, like 5.00.", transform: moneyArgument)
     var amount: Money?
     @OptionGroup var settlement: SettlementOptions
+    @Flag(help: "Print the result as JSON.")
+    var json = false
 
     func execute() throws {
         let store = try settlement.store()
@@ -244,6 +253,7 @@ struct SettleTolerance: TallyCommand {
             guard amount >= .zero else { throw ValidationError("the tolerance cannot be negative") }
             try store.setTolerance(amount)
         }
+        if json { try Console.json(["tolerance": try store.tolerance()]); return }
         Console.out("tolerance \(try store.tolerance())")
     }
 }

@@ -122,6 +122,8 @@ struct ReportArchive: TallyCommand {
     @Option(help: "The folder to create.")
     var out: String
     @OptionGroup var settlement: SettlementOptions
+    @Flag(help: "Print the result as JSON.")
+    var json = false
 
     func validate() throws {
         guard (week == nil) != (month == nil) else { throw ValidationError("give either --week or --month") }
@@ -130,6 +132,7 @@ struct ReportArchive: TallyCommand {
     func execute() throws {
         let files = try Archive.write(try settlement.reconciler(), period: week ?? month ?? "", weekly: week != nil, to: out,
                                       generatedAt: IsoTime.format(SystemWallClock().nowMilliseconds()))
+        if json { try Console.json(ArchiveDone(period: week ?? month ?? "", folder: out, files: files)); return }
         Console.out("archived \(week ?? month ?? "") into \(out): \(files.joined(separator: ", "))\ncheck it any time with `tally report verify \(out)`")
     }
 }
@@ -138,9 +141,16 @@ struct ReportVerify: TallyCommand {
     static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check an archive folder against its SHA-256 manifest.")
     @Argument(help: "The archive folder.")
     var folder: String
+    @Flag(help: "Print the result as JSON (and exit 1 when it does not verify).")
+    var json = false
 
     func execute() throws {
         let problems = try Archive.verify(folder)
+        if json {
+            try Console.json(ArchiveVerified(folder: folder, verified: problems.isEmpty, problems: problems))
+            if !problems.isEmpty { throw ExitCode(1) }
+            return
+        }
         if problems.isEmpty {
             Console.out("\(folder): every file matches its SHA-256")
         } else {
@@ -148,4 +158,18 @@ struct ReportVerify: TallyCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// What `tally report archive --json` prints.
+struct ArchiveDone: Encodable {
+    var period: String
+    var folder: String
+    var files: [String]
+}
+
+/// What `tally report verify --json` prints.
+struct ArchiveVerified: Encodable {
+    var folder: String
+    var verified: Bool
+    var problems: [String]
 }

@@ -97,16 +97,30 @@ struct SyncCommand: AsyncParsableCommand {
                 : "the depot does not hold yet: \(summary.pending) changes of this device; run `tally sync` again")
         } catch let e as SyncError {
             Console.err("tally: \(e.description)")
+            let (code, status): (String, Int32)
             switch e {
-            case .unreachable, .depotCannotStore: throw ExitCode(75)
-            case .credentialRefused: throw ExitCode(77)
-            case .local(.storage): throw ExitCode(3)
-            default: throw ExitCode(1)
+            case .unreachable: (code, status) = ("unreachable", 75)
+            case .depotCannotStore: (code, status) = ("depot_cannot_store", 75)
+            case .credentialRefused: (code, status) = ("credential_refused", 77)
+            case .local(.storage): (code, status) = ("storage", 3)
+            default: (code, status) = ("refused", 1)
             }
+            // A script reading stdout learns what happened too, not only from the status.
+            if json { try? Console.json(SyncFailure(ok: false, code: code, message: e.description, exitStatus: Int(status))) }
+            throw ExitCode(status)
         } catch {
             throw fail(error)
         }
     }
+}
+
+/// What `tally sync --json` prints when the sync did not happen (the message is also on stderr).
+struct SyncFailure: Encodable {
+    var ok: Bool
+    var code: String
+    var message: String
+    var exitStatus: Int
+    enum CodingKeys: String, CodingKey { case ok, code, message, exitStatus = "exit_status" }
 }
 
 enum ByteCount {

@@ -20,7 +20,8 @@ import TallyReplica
         let demo = try CLI.run("demo", "--keep", dir.path("day"))
         #expect(demo.status == 0, "\(demo.stderr)")
         #expect(demo.stdout.contains("Day complete"))
-        #expect(demo.stdout.contains("every fen accounted for"))
+        #expect(demo.stdout.contains("Every fen accounted for"))
+        #expect(demo.stdout.contains("owed by shops") && demo.stdout.contains("declared missing by van-03"))
         // The accountant's settlement ends the day: one van balanced, one short with its cause.
         let lines = demo.stdout.split(separator: "\n").map(String.init)
         func settled(_ device: String, _ status: String) -> Bool {

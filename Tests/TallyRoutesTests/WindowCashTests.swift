@@ -8,12 +8,12 @@ import TallyReplica
     @Test func feesDepositsAndVoidsKeepTheCashOnHand() throws {
         let h = try Hall()
         let w = try h.window("W1", kind: "facilities")
-        let r = try w.take(service: "meal_card")
-        try expectRefused(w.replica, "meal_card (饭卡充值)") { _ = try w.fee("parking", amount: .yuan(5)) }
-        try expectRefused(w.replica, "more than 0.00") { _ = try w.fee("water", amount: .zero) }
-        try expectRefused(w.replica, "no request") { _ = try w.fee("water", amount: .yuan(5), request: "W9-001") }
-        let meal = try w.fee("meal_card", amount: .yuan(100), request: r.queue, payer: "王小明")
-        let water = try w.fee("water", amount: Money(minorUnits: 2340))
+        let r = try w.take(service: "crate_deposit")
+        try expectRefused(w.replica, "crate_deposit (周转箱押金)") { _ = try w.fee("parking", amount: .yuan(5)) }
+        try expectRefused(w.replica, "more than 0.00") { _ = try w.fee("card", amount: .zero) }
+        try expectRefused(w.replica, "no request") { _ = try w.fee("card", amount: .yuan(5), request: "W9-001") }
+        let meal = try w.fee("crate_deposit", amount: .yuan(100), request: r.queue, payer: "王小明")
+        let water = try w.fee("card", amount: Money(minorUnits: 2340))
         let e = try w.replica.row("events", key: meal)
         #expect(e?["window"].text == "facilities" && e?["route"].isNull == true && e?["ref"].text == r.id && e?["due"].integer == 10_000)
         try expectRefused(w.replica, "more than the 123.40 cash on hand") { _ = try w.deposit(.yuan(200), bankRef: "B1") }
@@ -24,14 +24,14 @@ import TallyReplica
         try expectRefused(w.replica, "already voided") { _ = try w.void(water, reason: "again") }
         let s = try w.daySummary()
         #expect(s.cashCollected == .yuan(100) && s.cashDeposited == .yuan(100) && s.cashOnHand == .zero)
-        #expect(s.fees.map(\.fee) == ["meal_card"] && s.explained.contains { $0.contains("收错了") })
+        #expect(s.fees.map(\.fee) == ["crate_deposit"] && s.explained.contains { $0.contains("收错了") })
         #expect(s.unexplained.contains { $0.contains("never served") })
     }
 
     @Test func cashLeftOnHandIsUnexplainedAtClose() throws {
         let h = try Hall()
         let w = try h.window("W1", kind: "facilities")
-        _ = try w.fee("electricity", amount: .yuan(80))
+        _ = try w.fee("redelivery", amount: .yuan(80))
         let (id, s) = try w.closeDay(unsynced: Unsynced(changes: 0, blobs: 0))
         #expect(s.cashOnHand == .yuan(80) && s.unexplained.contains { $0.contains("tally window deposit 80.00") })
         let row = try w.replica.row("events", key: id)

@@ -2,7 +2,7 @@ import Foundation
 import TallyReplica
 
 extension WindowBook {
-    /// Takes a fee in cash (a meal-card top-up, a water or electricity bill), optionally for a
+    /// Takes a fee in cash (a crate deposit, a replacement customer card, a second delivery), optionally for a
     /// request. Returns the entry id.
     public func fee(_ code: String, amount: Money, request: String? = nil, payer: String? = nil) throws -> String {
         let day = try openDay()

@@ -1,15 +1,18 @@
-/// The fees a service window takes in cash. A fee is a ledger entry (`fee`) settled like a
-/// van's cash: deposited, matched to the bank, approved.
+/// The fees the distributor's service hall takes in cash at a window. A fee is a ledger entry
+/// (`fee`) settled like a van's cash: deposited, matched to the bank, approved.
 public enum WindowFee: String, Sendable, Codable, CaseIterable {
-    case mealCard = "meal_card"
-    case water
-    case electricity
+    /// The deposit on turnover crates a shop keeps (周转箱押金).
+    case crateDeposit = "crate_deposit"
+    /// A replacement customer card (客户卡补办工本费).
+    case card
+    /// A second delivery the shop asked for after missing the first (二次配送费).
+    case redelivery
 
     public var chinese: String {
         switch self {
-        case .mealCard: "饭卡充值"
-        case .water: "水费"
-        case .electricity: "电费"
+        case .crateDeposit: "周转箱押金"
+        case .card: "客户卡工本费"
+        case .redelivery: "二次配送费"
         }
     }
 

@@ -17,8 +17,8 @@ struct HallDayDemo {
         var clerk: String
     }
 
-    static let windows = [Window(name: "W1", kind: "grants", clerk: "张老师"), Window(name: "W2", kind: "housing", clerk: "李老师"),
-                          Window(name: "W3", kind: "facilities", clerk: "赵师傅"), Window(name: "W4", kind: "supervision", clerk: "陈主任")]
+    static let windows = [Window(name: "W1", kind: "orders", clerk: "张姐"), Window(name: "W2", kind: "accounts", clerk: "李会计"),
+                          Window(name: "W3", kind: "logistics", clerk: "赵师傅"), Window(name: "W4", kind: "supervision", clerk: "陈主任")]
 
     let folder: URL
     let clock: ManualWallClock
@@ -85,54 +85,57 @@ struct HallDayDemo {
         // An immediate request with a fee.
         at("08:40")
         let w3 = book("W3")
-        let meal = try w3.take(service: "meal_card")
-        _ = try w3.open(meal.queue, mode: .immediate, visitor: "刘同学", subject: "饭卡充值 top up a meal card")
-        let fee = try w3.fee("meal_card", amount: Money(minorUnits: 10_000), request: meal.queue, payer: "刘同学")
+        let crates = try w3.take(service: "crate_deposit")
+        _ = try w3.open(crates.queue, mode: .immediate, visitor: "刘老板", subject: "周转箱押金 a deposit on four turnover crates")
+        let fee = try w3.fee("crate_deposit", amount: Money(minorUnits: 10_000), request: crates.queue, payer: "刘老板")
         at("08:43")
-        let done = try w3.finish(meal.queue, satisfaction: .satisfied, comment: "很快")
-        say("08:40  W3      number \(meal.queue): 刘同学 tops up a meal card, 100.00 cash (\(fee)); done in \(done.minutesToFinish ?? 0) min, satisfied 满意")
+        let done = try w3.finish(crates.queue, satisfaction: .satisfied, comment: "很快")
+        say("08:40  W3      number \(crates.queue): 刘老板 keeps four crates, 100.00 deposit in cash (\(fee)); done in \(done.minutesToFinish ?? 0) min, "
+            + "satisfied 满意")
         at("08:50")
-        let bills = try w3.take(service: "utilities")
-        _ = try w3.open(bills.queue, mode: .immediate, visitor: "周老师", subject: "水电费 water and electricity")
-        _ = try w3.fee("water", amount: Money(minorUnits: 2_340), request: bills.queue)
-        _ = try w3.fee("electricity", amount: Money(minorUnits: 8_000), request: bills.queue)
-        _ = try w3.finish(bills.queue, satisfaction: .neutral, comment: "排队久")
-        say("08:50  W3      number \(bills.queue): 周老师 pays water 23.40 and electricity 80.00; neutral 一般 (\"排队久\")")
+        let card = try w3.take(service: "card")
+        _ = try w3.open(card.queue, mode: .immediate, visitor: "周老板", subject: "客户卡补办 and a second delivery 二次配送")
+        _ = try w3.fee("card", amount: Money(minorUnits: 2_340), request: card.queue)
+        _ = try w3.fee("redelivery", amount: Money(minorUnits: 8_000), request: card.queue)
+        _ = try w3.finish(card.queue, satisfaction: .neutral, comment: "排队久")
+        say("08:50  W3      number \(card.queue): 周老板 replaces a lost customer card 23.40 and pays a second delivery 80.00; "
+            + "neutral 一般 (\"排队久\")")
 
-        // A joint request: grants needs housing's sign-off.
+        // A joint request: a new delivery address needs orders' and logistics' sign-off.
         at("09:10")
         let w1 = book("W1"), w2 = book("W2")
-        let j = try w1.take(service: "grants")
-        let opened = try w1.open(j.queue, mode: .joint, visitor: "王小明", phone: "13800000001", subject: "助学金申请 needs proof of lodging",
-                                 departments: ["grants", "housing"], within: 3)
+        let j = try w1.take(service: "orders")
+        let opened = try w1.open(j.queue, mode: .joint, visitor: "王老板", phone: "13800000001", subject: "变更送货地址 the shop moves next street",
+                                 departments: ["orders", "logistics"], within: 3)
         joint = opened.id
         _ = try w1.sign(opened.id, note: "材料齐全")
-        say("09:10  W1      number \(j.queue): 王小明 applies for a grant; joint with housing, due by \(opened.dueBy ?? "?"); grants signs its part")
-        say("09:12  hall    sync: \(try await syncAll(["W1", "W2"]))")
+        say("09:10  W1      number \(j.queue): 王老板's shop moves: a new delivery address, joint with logistics, due by \(opened.dueBy ?? "?"); "
+            + "orders signs its part")
+        say("09:12  hall    sync: \(try await syncAll(["W1", "W3"]))")
         at("09:20")
         try await depot.stop()
         say("09:20  hall    the line to the depot goes down")
 
-        // An appointment at housing, offline.
+        // An appointment at accounts, offline.
         at("09:40")
-        let a = try w2.take(service: "housing")
-        let appt = try w2.open(a.queue, mode: .appointment, visitor: "陈同学", subject: "宿舍调换 change of room", within: 3)
+        let a = try w2.take(service: "accounts")
+        let appt = try w2.open(a.queue, mode: .appointment, visitor: "陈老板", subject: "对账 go through the shop's account statement", within: 3)
         appointment = appt.id
-        say("09:40  W2      number \(a.queue): 陈同学 asks to change rooms: by appointment, due by \(appt.dueBy ?? "?")")
+        say("09:40  W2      number \(a.queue): 陈老板 wants his account statement gone through: by appointment, due by \(appt.dueBy ?? "?")")
         at("10:05")
-        let toSign = try w2.requests().filter { $0.state == .open && $0.unsigned.contains("housing") }
-        let signed = try w2.sign(joint, note: "住宿证明已开具")
-        say("10:05  W2      \(toSign.count) joint request to sign: signs \(signed.queue) offline (\(signed.stateText))")
-        // A complaint at the supervision desk about the wait at housing.
+        let toSign = try w3.requests().filter { $0.state == .open && $0.unsigned.contains("logistics") }
+        let signed = try w3.sign(joint, note: "新地址在配送范围内")
+        say("10:05  W3      \(toSign.count) joint request to sign: signs \(signed.queue) offline (\(signed.stateText))")
+        // A complaint at the supervision desk about the wait at accounts.
         at("10:15")
         let w4 = book("W4")
         let desk = try ComplaintBook.joined(w4.replica, person: "陈主任", clock: clock)
-        let complaint = try desk.open(ComplaintRequest(about: "W2", aboutKind: .device, byName: "陈同学", phone: "13700000002",
-                                                      text: "在住宿窗口排队四十分钟无人叫号", wants: "道歉并改进叫号"))
+        let complaint = try desk.open(ComplaintRequest(about: "W2", aboutKind: .device, byName: "陈老板", phone: "13700000002",
+                                                      text: "在结算窗口排队四十分钟无人叫号", wants: "道歉并改进叫号"))
         windowComplaint = complaint.id
         _ = try desk.judge(complaint.id, "valid")
-        _ = try desk.assign(complaint.id, to: "housing")
-        say("10:15  W4      陈同学 complains about the wait at W2: recorded as \(complaint.id), judged valid, assigned to housing; "
+        _ = try desk.assign(complaint.id, to: "accounts")
+        say("10:15  W4      陈老板 complains about the wait at W2: recorded as \(complaint.id), judged valid, assigned to accounts; "
             + "investigation due by \(complaint.investigateDeadline), reply by \(complaint.replyDeadline)")
 
         at("10:30")
@@ -145,7 +148,7 @@ struct HallDayDemo {
         // Noon: the line is back for a while.
         at("12:00")
         depot = try await DemoDepot.start(replica: depotReplica, registry: registry, clock: clock, logger: logger, port: depot.port)
-        say("12:00  hall    the line is back: \(try await syncAll(["W2", "W1"]))")
+        say("12:00  hall    the line is back: \(try await syncAll(["W3", "W1"]))")
         at("12:10")
         let finished = try w1.finish(joint, satisfaction: .satisfied, comment: "一次办好")
         say("12:10  W1      \(finished.queue) has both sign-offs (\(finished.signed.values.map { "\($0.department ?? "") by \($0.person) on \($0.device)" }.sorted().joined(separator: ", "))): done, satisfied 满意")

@@ -283,6 +283,11 @@ struct RouteDayDemo {
         let rec = try reconciler.reconcile(date: Self.date)
         say("\n18:00  accountant  imported bank.csv (\(lines.count) lines) and settles the day:\n")
         say(ReconcileText.table(rec).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+        // Every difference between expected, collected and deposited has its name.
+        let owed = rec.settlements.reduce(Money.zero) { $0 + $1.receivables.opened - $1.receivables.settled }
+        let missing = rec.settlements.reduce(Money.zero) { $0 + $1.cash.declaredMissing }
+        let explained = rec.totals.expected - rec.totals.collected == owed && rec.totals.collected - rec.totals.deposited == missing
+        if !explained { ok = false }
         let approval = try reconciler.approve(device: "van-01", date: Self.date, by: "王会计", note: nil)
         say("\n18:05  accountant  approved van-01 (variance \(approval.variance)); its \(approval.entries) entries are locked")
         let statuses = Set(try reconciler.reconcile(date: Self.date).settlements.map(\.status))
@@ -294,9 +299,11 @@ struct RouteDayDemo {
             At the depot: \(ledger.all.count) entries for \(Self.date) from \(Self.vans.count) vans and \(HallDayDemo.windows.count) windows, each exactly once; \
             \(deliveries.count) deliveries, \(ledger.active(.refuse).count) refusal, \(ledger.active(.return).count) return; \
             \(deliveries.count - missingImages) of \(deliveries.count) signature images held.
-            Cash: collected \(collected), paid back \(paidBack), deposited \(deposited): \
-            \(collected - paidBack - kept == deposited ? "every fen accounted for, the 50.00 van-03 kept shown as its shortfall" : "DOES NOT reconcile"); \
-            the hall's fees \(fees), paid in \(feesPaidIn).
+            Cash, the settlement's total line: expected \(rec.totals.expected), collected \(rec.totals.collected), \
+            deposited \(rec.totals.deposited). Expected − collected = \(rec.totals.expected - rec.totals.collected): owed by shops \
+            (a receivable, collected at a later stop); collected − deposited = \(rec.totals.collected - rec.totals.deposited): \
+            declared missing by van-03. \(explained ? "Every fen accounted for" : "DOES NOT reconcile") (the vans \(collected - paidBack) \
+            net of \(paidBack) paid back, the hall's fees \(fees), paid in \(feesPaidIn)).
             \(ok ? "Day complete" : "Day NOT complete") in \(String(format: "%.1f", seconds)) s.
             """)
         return ok

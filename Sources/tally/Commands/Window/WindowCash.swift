@@ -6,9 +6,9 @@ import TallySync
 
 struct WindowFeeCommand: TallyCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fee", abstract: "Take a fee in cash: meal_card (饭卡充值), water (水费) or electricity (电费).",
+        commandName: "fee", abstract: "Take a fee in cash: crate_deposit (周转箱押金), card (客户卡工本费) or redelivery (二次配送费).",
         discussion: "A fee is settled like a van's cash: deposit it with `tally window deposit`, and `tally reconcile` covers the window.")
-    @Argument(help: "The fee: meal_card, water or electricity.")
+    @Argument(help: "The fee: crate_deposit, card or redelivery.")
     var fee: String
     @Argument(help: "The amount, e.g. 50.00.")
     var amount: String

@@ -50,7 +50,7 @@ struct WindowTake: TallyCommand {
     static let configuration = CommandConfiguration(
         commandName: "take", abstract: "Hand out the next queue number.",
         discussion: "The number is the window's name and its own sequence for the day (W1-007): no two windows ever hand out the same number, even offline.")
-    @Option(help: "The service asked for (a code such as grants, meal_card).")
+    @Option(help: "The service asked for (a code such as orders, crate_deposit).")
     var service: String?
     @OptionGroup var window: WindowOptions
 

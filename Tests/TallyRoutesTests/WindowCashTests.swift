@@ -28,13 +28,20 @@ import TallyReplica
         #expect(s.unexplained.contains { $0.contains("never served") })
     }
 
-    @Test func cashLeftOnHandIsUnexplainedAtClose() throws {
+    @Test func cashLeftOnHandMustBePlacedAtTheClose() throws {
         let h = try Hall()
         let w = try h.window("W1", kind: "facilities")
         _ = try w.fee("redelivery", amount: .yuan(80))
-        let (id, s) = try w.closeDay(unsynced: Unsynced(changes: 0, blobs: 0))
-        #expect(s.cashOnHand == .yuan(80) && s.unexplained.contains { $0.contains("tally window deposit 80.00") })
+        #expect(try w.daySummary().unexplained.contains { $0.contains("tally window deposit 80.00") })
+        try expectRefused(w.replica, "cannot be closed with 80.00 cash on hand: deposit it (`tally window deposit 80.00") {
+            _ = try w.closeDay(unsynced: Unsynced(changes: 0, blobs: 0))
+        }
+        let (id, s) = try w.closeDay(unsynced: Unsynced(changes: 0, blobs: 0), carry: .yuan(80), reason: "银行已关门")
+        #expect(s.cashOnHand == .zero && s.explained.contains("80.00 carried over to the next day: 银行已关门"))
         let row = try w.replica.row("events", key: id)
-        #expect(row?["kind"].text == "close_day" && row?["window"].text == "facilities" && row?["amount"].integer == 8000)
+        #expect(row?["kind"].text == "close_day" && row?["window"].text == "facilities" && row?["amount"].integer == 0)
+        // The next day opens with the 80.00.
+        h.clock.set(IsoTime.parse("2026-11-28T09:00:00+08:00") ?? 0)
+        #expect(try w.daySummary().cashOnHand == .yuan(80))
     }
 }

@@ -23,16 +23,36 @@ extension WindowBook {
 
     /// Cash paid in at the bank, like a van's deposit: refused above the cash on hand and for a
     /// bank reference already recorded.
+    ///
+    /// After today is closed, cash the close carried over or declared missing is still taken:
+    /// recorded on the closed day, marked `after_close`, for the accountant.
     public func deposit(_ amount: Money, bankRef: String) throws -> String {
-        let day = try openDay()
+        let day = today
+        let closed = try closedDays().contains(day)
         let ref = bankRef.trimmingCharacters(in: .whitespaces)
-        if let problem = try CashPosition(dayLedger(day), device: device).depositProblem(amount, bankRef: ref, in: replica) {
+        var cash = CashPosition(try dayLedger(day), device: device, carriedIn: try carriedIn(before: day))
+        if closed {
+            let left = CashClose.outstanding(carried: cash.carriedOut, missing: cash.missing, depositedAfterClose: cash.depositedAfterClose)
+            cash = CashPosition(collected: left.carried + left.missing, paidBack: .zero, deposited: .zero)
+            if cash.onHand == .zero { throw ServiceError.refused("\(day) is closed at this window with no cash carried over or missing; it opens again tomorrow") }
+        }
+        if let problem = try cash.depositProblem(amount, bankRef: ref, in: replica) {
             throw ServiceError.refused(problem)
         }
         let at = now
         return try replica.write { tx in
-            try record(tx, .deposit, subject: ref, day: day, at: at, ["amount": .integer(amount.minorUnits), "ref": .text(ref)])
+            var values: [String: Value] = ["amount": .integer(amount.minorUnits), "ref": .text(ref)]
+            if closed { values["reason"] = .text(CashPosition.afterClose) }
+            return try record(tx, .deposit, subject: ref, day: day, at: at, values)
         }
+    }
+
+    /// Cash this window brought into `day` from its previous closed day (`close-day --carry`),
+    /// less what it paid in after that close.
+    func carriedIn(before day: String) throws -> Money {
+        guard let previous = try closedDays().filter({ $0 < day }).max() else { return .zero }
+        let cash = CashPosition(try dayLedger(previous), device: device)
+        return CashClose.outstanding(carried: cash.carriedOut, missing: cash.missing, depositedAfterClose: cash.depositedAfterClose).carried
     }
 
     /// Cancels a fee or a deposit of today recorded by mistake, with the reason.
@@ -72,17 +92,39 @@ extension WindowBook {
 
     /// Closes the day: refused while anything is unsynced; records the summary, which the next
     /// sync carries to the depot for settlement. `day`: an earlier day left unclosed.
-    public func closeDay(_ day: String? = nil, unsynced: Unsynced) throws -> (event: String, summary: WindowDaySummary) {
+    public func closeDay(_ day: String? = nil, unsynced: Unsynced, carry: Money? = nil, missing: Money? = nil,
+                         reason: String? = nil) throws -> (event: String, summary: WindowDaySummary) {
         let day = day ?? today
         guard IsoTime.isDate(day), day <= today else { throw ServiceError.refused("'\(day)' is not a day this window can close (today is \(today))") }
         if try closedDays().contains(day) { throw ServiceError.refused("\(day) is already closed at this window") }
         guard unsynced.isEmpty else {
             throw ServiceError.refused("the day cannot be closed: \(unsynced.changes) change\(unsynced.changes == 1 ? "" : "s") not synced to the depot yet; run `tally sync` and close the day again")
         }
-        let s = try summary(day)
+        var s = try summary(day)
+        // Cash on hand is placed: deposited, carried to the next day, or declared missing.
+        let decision: CashClose.Decision
+        switch CashClose.decide(onHand: s.cashOnHand, carry: carry, missing: missing, reason: reason) {
+        case .success(let d): decision = d
+        case .failure(let refusal):
+            throw ServiceError.refused(refusal.description.replacingOccurrences(of: "tally van deposit", with: "tally window deposit"))
+        }
+        if decision.carry > .zero || decision.missing > .zero {
+            s.unexplained.removeAll { $0.hasPrefix("cash on hand") }
+            s.cashOnHand = .zero
+            if decision.carry > .zero { s.explained.append("\(decision.carry) carried over to the next day: \(decision.reason ?? "")") }
+            if decision.missing > .zero { s.unexplained.append("\(decision.missing) declared missing: \(decision.reason ?? "")") }
+        }
         let at = now
         let id = try replica.write { tx in
-            try record(tx, .closeDay, subject: day, day: day, at: at, [
+            if decision.carry > .zero {
+                try record(tx, .carry, subject: day, day: day, at: at,
+                           ["amount": .integer(decision.carry.minorUnits), "note": .text(decision.reason ?? "")])
+            }
+            if decision.missing > .zero {
+                try record(tx, .cashMissing, subject: day, day: day, at: at,
+                           ["amount": .integer(decision.missing.minorUnits), "note": .text(decision.reason ?? "")])
+            }
+            return try record(tx, .closeDay, subject: day, day: day, at: at, [
                 "amount": .integer(s.cashOnHand.minorUnits), "due": .integer(s.cashCollected.minorUnits),
                 "qty": .integer(Int64(s.taken)), "detail": .text(Self.json(s)),
                 "note": .text(s.unexplained.isEmpty ? "balanced" : "\(s.unexplained.count) unexplained")])
@@ -92,7 +134,7 @@ extension WindowBook {
 
     func summary(_ day: String) throws -> WindowDaySummary {
         let ledger = try dayLedger(day)
-        let cash = CashPosition(ledger, device: device)
+        let cash = CashPosition(ledger, device: device, carriedIn: try carriedIn(before: day))
         let all = try replica.rows("requests").filter(\.isLive)
         let steps = try ServiceLedger.stepsBySubject(replica)
         let views = all.map { RequestView(row: $0, steps: steps[$0.key] ?? [], today: day) }

@@ -136,8 +136,10 @@ struct VanReceipt: TallyCommand {
             for l in h.lines { t.add([l.product, l.name, String(l.ordered), String(l.delivered), String(l.short), l.unitPrice.description]) }
             Console.out(t.render())
             Console.out("""
-                value: \(h.value)   payment: \(h.payment)   cash collected: \(h.cash)\(h.partialReason.map { " (part payment: \($0))" } ?? "")
-                signed by: \(h.signer ?? "(name not given)") at \(h.at)\(h.late ? " (late)" : "")
+                value: \(h.value)   payment: \(h.payment)   cash collected: \(h.cash)\(h.partialReason.map { " (part payment: \($0))" } ?? "")\
+                \(h.qr.map { "   by QR: \($0) (\(h.qrRef ?? ""))" } ?? "")\(h.onAccount.map { "   on account: \($0)" } ?? "")\
+                \(h.owed.map { "   owed by the shop: \($0)" } ?? "")
+                signed by: \(h.signer ?? "(name not given)") at \(HumanTime.local(h.at))\(h.late ? " (late)" : "")
                 signature sha256: \(h.signature)
                 device: \(h.device)   entry: \(r.event)
                 handover sha256: \(r.hash)

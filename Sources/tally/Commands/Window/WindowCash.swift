@@ -87,15 +87,27 @@ struct WindowSummary: TallyCommand {
 struct WindowCloseDay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "close-day", abstract: "Close the day: refused while anything is unsynced; records and sends the day summary.",
-        discussion: "Run `tally sync` first. After closing, nothing more is recorded for the day.")
+        discussion: """
+            Run `tally sync` first. Cash still on hand must be deposited first, carried to the next day on purpose \
+            (--carry AMOUNT --reason TEXT), or declared missing (--missing AMOUNT --reason TEXT). After closing, nothing \
+            more is recorded for the day but a late deposit of that cash.
+            """)
     @Option(help: "An earlier day left unclosed (default: today).")
     var date: String?
+    @Option(help: "Cash carried to the next day on purpose, like 200.00.")
+    var carry: String?
+    @Option(help: "Cash declared missing, like 50.00.")
+    var missing: String?
+    @Option(help: "Why the cash is carried over or missing.")
+    var reason: String?
     @OptionGroup var window: WindowOptions
 
     func run() async throws {
         try await DayClose.run(json: window.json, render: WindowSummaryText.render, day: \.day) {
+            let carried = try carry.map(moneyArgument)
+            let lost = try missing.map(moneyArgument)
             let book = try window.book()
-            return (book.replica, { try book.closeDay(date, unsynced: $0) })
+            return (book.replica, { try book.closeDay(date, unsynced: $0, carry: carried, missing: lost, reason: reason) })
         }
     }
 }

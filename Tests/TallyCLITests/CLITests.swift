@@ -59,7 +59,9 @@ import TallyReplica
         for name in ["depot", "van-07", "van-08"] {
             let s = try CLI.run("replica", "status", "--json", dir.path("day/\(name).sqlite"))
             #expect(s.status == 0, "\(s.stderr)")
-            let status = try JSONDecoder().decode(ReplicaStatus.self, from: Data(s.stdout.utf8))
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase  // the CLI's one JSON style
+            let status = try decoder.decode(ReplicaStatus.self, from: Data(s.stdout.utf8))
             digests.insert(status.digest)
             #expect(status.conflicts == 1)
             #expect(status.tables.first { $0.table == "events" }?.live == 3)

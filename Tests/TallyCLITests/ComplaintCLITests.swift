@@ -68,7 +68,7 @@ import TallyReplica
         let show = try CLI.run("complaint", "show", id, "--replica", w1)
         #expect(show.status == 0 && show.stdout.contains("follow_up") && show.stdout.contains("满意") && show.stdout.contains("司机态度不好"))
         let json = try listed("--replica", w1)
-        #expect(json.count == 1 && json.first?["stage"] as? String == "archived" && json.first?["followUp"] as? String == "satisfied")
+        #expect(json.count == 1 && json.first?["stage"] as? String == "archived" && json.first?["follow_up"] as? String == "satisfied")
         #expect(json.first?.keys.contains("answer") == true, "null fields are present")
         #expect(try listed("--overdue", "--replica", w1).isEmpty)
     }

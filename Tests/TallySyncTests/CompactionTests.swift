@@ -33,8 +33,8 @@ import TallyReplica
 
         // Joined: each holds the state of its snapshot, so the history below it can go.
         let joined = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--dry-run", "--json"], in: scratch))
-        #expect(((joined["freed"] as? [String: Any])?["logEntries"] as? Int ?? 0) > 0, "\(joined)")
-        #expect(joined["neverPulled"] as? [String] == [])
+        #expect(((joined["freed"] as? [String: Any])?["log_entries"] as? Int ?? 0) > 0, "\(joined)")
+        #expect(joined["never_pulled"] as? [String] == [])
 
         _ = try writeEvents(a, count: 4, prefix: "EV-a1")
         _ = try writeEvents(b, count: 3, prefix: "EV-b1")
@@ -53,17 +53,17 @@ import TallyReplica
         let digestBefore = try depot.digest()
         let dry = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--dry-run", "--json"], in: scratch))
         let dryFreed = try #require(dry["freed"] as? [String: Any])
-        #expect((dryFreed["logEntries"] as? Int ?? 0) > 0)
+        #expect((dryFreed["log_entries"] as? Int ?? 0) > 0)
         #expect(try depot.withReplica { try $0.status().changes } == changesBefore, "a dry run removes nothing")
 
         let done = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--json"], in: scratch))
         let freed = try #require(done["freed"] as? [String: Any])
-        #expect(freed["logEntries"] as? Int == dryFreed["logEntries"] as? Int)
+        #expect(freed["log_entries"] as? Int == dryFreed["log_entries"] as? Int)
         #expect((freed["tombstones"] as? Int ?? 0) >= 1, "the dropped line's tombstone: \(done)")
         #expect(try depot.digest() == digestBefore, "the state is untouched")
         #expect(try depot.withReplica { try $0.status().changes } < changesBefore)
         let again = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--json"], in: scratch))
-        #expect((again["freed"] as? [String: Any])?["logEntries"] as? Int == 0, "nothing more to free")
+        #expect((again["freed"] as? [String: Any])?["log_entries"] as? Int == 0, "nothing more to free")
 
         // Devices carry on and converge to their scope (live rows: a device keeps its own
         // tombstones, the depot no longer needs the ones it dropped).
@@ -123,8 +123,8 @@ import TallyReplica
 
         let waited = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--dry-run", "--json"], in: scratch))
         let passed = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--set-aside-after", "2", "--json"], in: scratch))
-        #expect(passed["setAside"] as? [String] == ["van-a"], "\(passed)")
-        #expect(((passed["freed"] as? [String: Any])?["logEntries"] as? Int ?? 0) > ((waited["freed"] as? [String: Any])?["logEntries"] as? Int ?? 0),
+        #expect(passed["set_aside"] as? [String] == ["van-a"], "\(passed)")
+        #expect(((passed["freed"] as? [String: Any])?["log_entries"] as? Int ?? 0) > ((waited["freed"] as? [String: Any])?["log_entries"] as? Int ?? 0),
                 "van-a held part of the history back: \(waited) \(passed)")
 
         // Meanwhile, offline, van-a delivered (an entry) and noted something on a ticket (a record change).

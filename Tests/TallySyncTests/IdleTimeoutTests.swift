@@ -29,7 +29,7 @@ import Testing
         // The place is free again: the van syncs without being told the depot is busy.
         let sync = try await van.sync(scratch)
         #expect(sync.status == 0, "\(sync)")
-        #expect(sync.summary?["busyRetries"] as? Int ?? 0 == 0, "\(sync.stdout)")
+        #expect(sync.summary?["busy_retries"] as? Int ?? 0 == 0, "\(sync.stdout)")
         #expect(try depot.rows("events").count == 3)
         await depot.stop()
     }

@@ -63,7 +63,7 @@ struct LoadTests {
         for (van, run) in zip(vans, runs) {
             let r = await run.wait(timeout: 240)
             #expect(r.status == 0, "\(van): \(r)")
-            let summary = try? JSONDecoder().decode(SyncSummary.self, from: Data(r.stdout.utf8))
+            let summary = try? cliJSON.decode(SyncSummary.self, from: Data(r.stdout.utf8))
             retries += summary?.busyRetries ?? 0
         }
         #expect(retries >= vans.count, "each sync waited at least once on the busy depot: \(retries) retries")

@@ -25,7 +25,7 @@ struct OwnedByDepotCLITests {
         try await depot.start()
         let van = try await DeviceFile.join(depot, "van-01", route: "R01")
         let tickets = try await Tool.run(["van", "tickets", "--json", "--replica", van.path], in: scratch)
-        let views = try JSONDecoder().decode([TicketView].self, from: Data(tickets.stdout.utf8))
+        let views = try cliJSON.decode([TicketView].self, from: Data(tickets.stdout.utf8))
         let ticket = try #require(views.first { $0.payment == "cash" }, "seed 3 has a cash ticket")
         let lines = try van.withReplica { try $0.rows("ticket_lines", where: "ticket", is: .text(ticket.ticket)) }
         try #require(!lines.isEmpty)

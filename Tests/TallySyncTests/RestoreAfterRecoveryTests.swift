@@ -57,7 +57,7 @@ struct RestoreAfterRecoveryTests {
         #expect(sync.status == 0, "\(sync)")
         let recovered = try #require(sync.summary?["recovered"] as? [String: Any], "\(sync.stdout)")
         #expect(recovered["reason"] as? String == "depot_restored", "\(recovered)")
-        #expect(sync.summary?["depotHoldsAll"] as? Bool == true, "\(sync.stdout)")
+        #expect(sync.summary?["depot_holds_all"] as? Bool == true, "\(sync.stdout)")
         let held = try depot.rows("events").map(\.key)
         #expect(held.count == Set(held).count && Set(held) == Set(first + later + more), "every entry once: \(held.sorted())")
         #expect(try van.withReplica { Set(try $0.rows("events").map(\.key)) } == Set(held))

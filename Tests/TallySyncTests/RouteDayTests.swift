@@ -15,7 +15,7 @@ import TallyRoutes
 
     func json<T: Decodable>(_ type: T.Type, _ r: Tool.Result) throws -> T {
         guard r.status == 0 else { throw TestFailure("command failed: \(r)") }
-        return try JSONDecoder().decode(T.self, from: Data(r.stdout.utf8))
+        return try cliJSON.decode(T.self, from: Data(r.stdout.utf8))
     }
 
     @Test func aWholeDayOfflineThenSyncedAndClosed() async throws {
@@ -137,9 +137,9 @@ import TallyRoutes
         #expect(onHand == collected - ret.amount)
         let tooMuch = try await vanRun("deposit", (onHand + Money(minorUnits: 100)).description, "--bank-ref", "X0")
         #expect(tooMuch.status == 1 && tooMuch.stderr.contains("more than the"))
-        struct Deposited: Decodable { var event: String; var after_close: Bool }
+        struct Deposited: Decodable { var event: String; var afterClose: Bool }
         let wrongDeposit = try json(Deposited.self, try await vanRun("deposit", "1.00", "--bank-ref", "B-WRONG", "--json"))
-        #expect(!wrongDeposit.after_close)
+        #expect(!wrongDeposit.afterClose)
         #expect(try await vanRun("void", wrongDeposit.event, "--reason", "typed the wrong amount").status == 0)
         #expect(try await vanRun("deposit", onHand.description, "--bank-ref", "ICBC-0001").status == 0)
 

@@ -25,7 +25,7 @@ struct SlowClientTests {
         try await Task.sleep(for: .seconds(2))
         let attacked = try await van.sync(scratch, timeout: max(60, 10 * alone.seconds))
         #expect(attacked.status == 0, "\(attacked)")
-        #expect(attacked.summary?["busyRetries"] as? Int ?? -1 == 0, "no busy answers while the attackers trickle: \(attacked.stdout)")
+        #expect(attacked.summary?["busy_retries"] as? Int ?? -1 == 0, "no busy answers while the attackers trickle: \(attacked.stdout)")
         #expect(attacked.seconds < 3 * alone.seconds + 1, "with attackers \(attacked.seconds) s, alone \(alone.seconds) s")
 
         // Past the 10 s grace, each trickling body is under the floor: every attacker is cut.
@@ -101,7 +101,7 @@ struct SlowClientTests {
         // The one place is free again: the van syncs without a busy answer.
         let sync = try await van.sync(scratch)
         #expect(sync.status == 0, "\(sync)")
-        #expect(sync.summary?["busyRetries"] as? Int ?? -1 == 0, "\(sync.stdout)")
+        #expect(sync.summary?["busy_retries"] as? Int ?? -1 == 0, "\(sync.stdout)")
         let metrics = try await HTTP.send("GET", depot.url, "/metrics").text
         #expect(metrics.contains("tally_requests_refused_total{reason=\"deadline\"}"), "\(metrics.prefix(3_000))")
         await depot.stop()

@@ -383,3 +383,10 @@ extension Tool.Result {
     /// The `--json` summary of `tally sync`.
     var summary: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] }
 }
+
+/// Reads what a `tally ... --json` command printed: snake_case keys, as the CLI writes them.
+let cliJSON: JSONDecoder = {
+    let d = JSONDecoder()
+    d.keyDecodingStrategy = .convertFromSnakeCase
+    return d
+}()

@@ -36,7 +36,7 @@ struct WorkingDayCLITests {
     static func tickets(_ v: DeviceFile, _ scratch: Scratch, now: String? = nil) async throws -> [TicketView] {
         let r = try await van(v, scratch, now: now, "tickets", "--json")
         try #require(r.status == 0, "\(r)")
-        return try JSONDecoder().decode([TicketView].self, from: Data(r.stdout.utf8))
+        return try cliJSON.decode([TicketView].self, from: Data(r.stdout.utf8))
     }
 
     /// A picture the shop signs on the pad, its own.
@@ -268,9 +268,9 @@ struct WorkingDayCLITests {
 
         // The 100.00 turns up: paid in after the close, accepted for the accountant.
         let late = try await Self.van(van, scratch, now: "\(Self.day1)T20:00:00+08:00", "deposit", "100.00", "--bank-ref", "ICBC-B", "--json")
-        struct Deposited: Decodable { var after_close: Bool }
+        struct Deposited: Decodable { var afterClose: Bool }
         #expect(late.status == 0, "\(late)")
-        #expect(try JSONDecoder().decode(Deposited.self, from: Data(late.stdout.utf8)).after_close)
+        #expect(try cliJSON.decode(Deposited.self, from: Data(late.stdout.utf8)).afterClose)
         let tooMuch = try await Self.van(van, scratch, now: "\(Self.day1)T20:05:00+08:00", "deposit", "500.00", "--bank-ref", "ICBC-C")
         #expect(tooMuch.status == 1, "\(tooMuch)")
         #expect(try await van.sync(scratch).status == 0)
@@ -286,7 +286,7 @@ struct WorkingDayCLITests {
         #expect(try await van.sync(scratch).status == 0)
         let morning2 = "\(Self.day2)T08:00:00+08:00"
         let summary = try await Self.van(van, scratch, now: morning2, "summary", "--json")
-        let s2 = try JSONDecoder().decode(DaySummary.self, from: Data(summary.stdout.utf8))
+        let s2 = try cliJSON.decode(DaySummary.self, from: Data(summary.stdout.utf8))
         #expect(s2.day == Self.day2 && s2.cashCarriedIn == Money(minorUnits: 20_000) && s2.cashOnHand == Money(minorUnits: 20_000), "\(s2)")
         #expect(try await Self.van(van, scratch, now: morning2, "deposit", "200.00", "--bank-ref", "ICBC-D").status == 0)
         await depot.stop()
@@ -423,7 +423,7 @@ struct WorkingDayCLITests {
         #expect(tooMuch.status == 1 && tooMuch.stderr.contains("more than the \(aRest)"), "\(tooMuch)")
         #expect(try await Self.van(van, scratch, now: morning2, "collect", a.ticket, "--cash", aRest.description).status == 0)
         #expect(try await Self.van(van, scratch, now: morning2, "collect", b.ticket, "--qr", "60.00", "--qr-ref", "WX-4200002").status == 0)
-        let summary = try JSONDecoder().decode(DaySummary.self, from: Data(try await Self.van(van, scratch, now: morning2, "summary", "--json").stdout.utf8))
+        let summary = try cliJSON.decode(DaySummary.self, from: Data(try await Self.van(van, scratch, now: morning2, "summary", "--json").stdout.utf8))
         #expect(summary.cashOnHand == aRest, "the rest collected is cash on hand today")
         #expect(try await Self.van(van, scratch, now: morning2, "deposit", aRest.description, "--bank-ref", "D2").status == 0)
         #expect(try await van.sync(scratch).status == 0)
@@ -433,10 +433,10 @@ struct WorkingDayCLITests {
         #expect((s2["cash"] as? [String: Any])?["variance"] as? String == "0.00")
         let owed2 = try await Tool.run(["reconcile", "receivables", "--data", depot.data, "--json"], in: scratch)
         struct Owed: Decodable { var ticket: String; var balance: String }
-        let list = try JSONDecoder().decode([Owed].self, from: Data(owed2.stdout.utf8))
+        let list = try cliJSON.decode([Owed].self, from: Data(owed2.stdout.utf8))
         #expect(list.map(\.ticket) == [b.ticket] && list.first?.balance == "40.00", "\(owed2.stdout)")
         let asOf1 = try await Tool.run(["reconcile", "receivables", "--data", depot.data, "--date", Self.day1, "--json"], in: scratch)
-        #expect(try JSONDecoder().decode([Owed].self, from: Data(asOf1.stdout.utf8)).count == 2, "as it stood on 11-29")
+        #expect(try cliJSON.decode([Owed].self, from: Data(asOf1.stdout.utf8)).count == 2, "as it stood on 11-29")
     }
 
     // MARK: - The month
@@ -480,10 +480,10 @@ struct WorkingDayCLITests {
         // Offline, `sync --json` still answers on stdout, and exits 75.
         await depot.stop()
         let offline = try await van.sync(scratch)
-        struct Failed: Decodable { var ok: Bool; var code: String; var exit_status: Int }
+        struct Failed: Decodable { var ok: Bool; var code: String; var exitStatus: Int }
         #expect(offline.status == 75)
-        let f = try JSONDecoder().decode(Failed.self, from: Data(offline.stdout.utf8))
-        #expect(!f.ok && f.code == "unreachable" && f.exit_status == 75)
+        let f = try cliJSON.decode(Failed.self, from: Data(offline.stdout.utf8))
+        #expect(!f.ok && f.code == "unreachable" && f.exitStatus == 75)
         // --json where it was missing.
         for args in [["settle", "tolerance", "--json"], ["reconcile", "receivables", "--json"]] {
             let r = try await Tool.run(args + ["--data", depot.data], in: scratch)

@@ -174,7 +174,7 @@ final class Simulation: @unchecked Sendable {  // safe: driven from one task; de
               let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
               let freed = obj["freed"] as? [String: Any] else { return }
         stats.compactions += 1
-        stats.compactedEntries += freed["logEntries"] as? Int ?? 0
+        stats.compactedEntries += freed["log_entries"] as? Int ?? 0
         stats.compactedTombstones += freed["tombstones"] as? Int ?? 0
     }
 

@@ -32,7 +32,7 @@ extension WindowBook {
         let ref = bankRef.trimmingCharacters(in: .whitespaces)
         var cash = CashPosition(try dayLedger(day), device: device, carriedIn: try carriedIn(before: day))
         if closed {
-            let left = CashClose.outstanding(carried: cash.carriedOut, missing: cash.missing, depositedAfterClose: cash.depositedAfterClose)
+            let left = cash.outside
             cash = CashPosition(collected: left.carried + left.missing, paidBack: .zero, deposited: .zero)
             if cash.onHand == .zero { throw ServiceError.refused("\(day) is closed at this window with no cash carried over or missing; it opens again tomorrow") }
         }
@@ -51,8 +51,7 @@ extension WindowBook {
     /// less what it paid in after that close.
     func carriedIn(before day: String) throws -> Money {
         guard let previous = try closedDays().filter({ $0 < day }).max() else { return .zero }
-        let cash = CashPosition(try dayLedger(previous), device: device)
-        return CashClose.outstanding(carried: cash.carriedOut, missing: cash.missing, depositedAfterClose: cash.depositedAfterClose).carried
+        return CashPosition(try dayLedger(previous), device: device).outside.carried
     }
 
     /// Cancels a fee or a deposit of today recorded by mistake, with the reason.

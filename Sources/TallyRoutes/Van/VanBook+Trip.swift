@@ -186,7 +186,7 @@ extension VanBook {
         var cash = CashPosition(ledger, device: device, carriedIn: try carriedIn(before: day))
         if working.closed {
             // What the closed day still places outside the bank is what may be paid in now.
-            let left = CashClose.outstanding(carried: cash.carriedOut, missing: cash.missing, depositedAfterClose: cash.depositedAfterClose)
+            let left = cash.outside
             cash = CashPosition(collected: left.carried + left.missing, paidBack: .zero, deposited: .zero)
             if cash.onHand == .zero {
                 throw VanError.refused("the day \(day) is closed with no cash carried over or missing, so no deposit belongs to it; "
@@ -212,8 +212,7 @@ extension VanBook {
         let closes = DayLedger(try replica.rows("events", where: "kind", is: .text(EventKind.closeDay.rawValue)), ordered: false)
             .active.filter { $0.device == device && $0.day < day }
         guard let previous = closes.map(\.day).max() else { return .zero }
-        let cash = CashPosition(try dayLedger(previous), device: device)
-        return CashClose.outstanding(carried: cash.carriedOut, missing: cash.missing, depositedAfterClose: cash.depositedAfterClose).carried
+        return CashPosition(try dayLedger(previous), device: device).outside.carried
     }
 
     static func json<T: Encodable>(_ value: T) -> String {
@@ -240,6 +239,11 @@ public struct CashPosition: Sendable, Codable, Equatable {
     /// Of `deposited`, what was paid in after the day was closed.
     public var depositedAfterClose: Money = .zero
     public var onHand: Money { carriedIn + collected - paidBack - deposited - carriedOut - missing }
+    /// What a closed day still places outside the bank: carried over and missing, less what was
+    /// paid in after its close (`CashClose.outstanding`).
+    public var outside: (carried: Money, missing: Money) {
+        CashClose.outstanding(carried: carriedOut, missing: missing, depositedAfterClose: depositedAfterClose)
+    }
 
     public init(collected: Money, paidBack: Money, deposited: Money) {
         self.collected = collected

@@ -26,6 +26,20 @@ struct VanCloseDay: AsyncParsableCommand {
             reached, else with the next sync.
             """)
     @OptionGroup var van: VanOptions
+    @OptionGroup var cash: CashCloseOptions
+
+    func run() async throws {
+        try await DayClose.run(json: van.json, render: DaySummaryText.render, day: \.day) {
+            let (carried, lost) = try cash.amounts()
+            let book = try van.book()
+            return (book.replica, { try book.closeDay(unsynced: $0, carry: carried, missing: lost, reason: cash.reason) })
+        }
+    }
+}
+
+/// How the cash still on hand leaves a closed day: `--carry`, `--missing`, `--reason`. A van's
+/// and a window's close take the same options.
+struct CashCloseOptions: ParsableArguments {
     @Option(help: "Cash carried to the next day on purpose, like 200.00.")
     var carry: String?
     @Option(help: "Cash declared missing, like 50.00.")
@@ -33,13 +47,8 @@ struct VanCloseDay: AsyncParsableCommand {
     @Option(help: "Why the cash is carried over or missing.")
     var reason: String?
 
-    func run() async throws {
-        try await DayClose.run(json: van.json, render: DaySummaryText.render, day: \.day) {
-            let carried = try carry.map(moneyArgument)
-            let lost = try missing.map(moneyArgument)
-            let book = try van.book()
-            return (book.replica, { try book.closeDay(unsynced: $0, carry: carried, missing: lost, reason: reason) })
-        }
+    func amounts() throws -> (carry: Money?, missing: Money?) {
+        (try carry.map(moneyArgument), try missing.map(moneyArgument))
     }
 }
 

@@ -94,20 +94,14 @@ struct WindowCloseDay: AsyncParsableCommand {
             """)
     @Option(help: "An earlier day left unclosed (default: today).")
     var date: String?
-    @Option(help: "Cash carried to the next day on purpose, like 200.00.")
-    var carry: String?
-    @Option(help: "Cash declared missing, like 50.00.")
-    var missing: String?
-    @Option(help: "Why the cash is carried over or missing.")
-    var reason: String?
+    @OptionGroup var cash: CashCloseOptions
     @OptionGroup var window: WindowOptions
 
     func run() async throws {
         try await DayClose.run(json: window.json, render: WindowSummaryText.render, day: \.day) {
-            let carried = try carry.map(moneyArgument)
-            let lost = try missing.map(moneyArgument)
+            let (carried, lost) = try cash.amounts()
             let book = try window.book()
-            return (book.replica, { try book.closeDay(date, unsynced: $0, carry: carried, missing: lost, reason: reason) })
+            return (book.replica, { try book.closeDay(date, unsynced: $0, carry: carried, missing: lost, reason: cash.reason) })
         }
     }
 }

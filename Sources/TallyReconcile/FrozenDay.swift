@@ -35,13 +35,14 @@ public struct FrozenDay: Sendable, Codable, Equatable {
         figure("cash carried over", cash.carriedOut.description, live.cash.carriedOut.description)
         figure("cash variance", cash.variance.description, live.cash.variance.description)
         figure("cartons on the manifest", String(load.manifest), String(live.load.manifest))
-        let approvedKeys = Set(exceptions.map(Self.key))
-        let liveNow = live.exceptions.filter { $0.kind != .lateEvent && $0.kind != .lateChange }
+        // The device's clock at its latest sync is not a fact of the day: it is not a change to it.
+        let approvedKeys = Set(exceptions.filter { $0.kind != .clockSkew }.map(Self.key))
+        let liveNow = live.exceptions.filter { $0.kind != .lateEvent && $0.kind != .lateChange && $0.kind != .clockSkew }
         let liveKeys = Set(liveNow.map(Self.key))
         for x in liveNow where !approvedKeys.contains(Self.key(x)) {
             out.append(.init(.lateChange, ticket: x.ticket, event: x.event, "new since the approval, \(x.kind.rawValue): \(x.detail)"))
         }
-        for x in exceptions where !liveKeys.contains(Self.key(x)) {
+        for x in exceptions where x.kind != .clockSkew && !liveKeys.contains(Self.key(x)) {
             out.append(.init(.lateChange, ticket: x.ticket, event: x.event, "no longer found since the approval, \(x.kind.rawValue): \(x.detail)"))
         }
         return out

@@ -69,7 +69,8 @@ struct VanRefuse: TallyCommand {
     func execute() throws {
         let id = try van.book().refuse(ticket, reason: reason, note: note)
         if van.json { try Console.json(["event": id]); return }
-        Console.out("ticket \(ticket) refused (\(ReasonCode.named(reason)?.chinese ?? reason)); recorded as \(id). Bring the goods back to the depot.")
+        Console.out("ticket \(ticket) refused (\(ReasonCode.named(reason)?.chinese ?? reason)); recorded as \(id). Bring the goods back to the depot; "
+            + "if the shop takes them after all today, take the refusal back with `tally van void \(id) --reason TEXT` and deliver")
     }
 }
 
@@ -162,7 +163,12 @@ struct VanBalances: TallyCommand {
         guard !open.isEmpty else { Console.out("no shop of this route owes anything, as far as this handheld knows"); return }
         var t = TextTable(["ticket", "day", "shop", "opened", "paid", "owed", "why"], rightAligned: [3, 4, 5])
         for b in open { t.add([b.ticket, b.day, b.customerName, b.opened.description, b.paid.description, b.balance.description, b.why]) }
-        Console.out(t.render())
+        // What each shop owes in all, for the driver at its door.
+        var shops = TextTable(["shop", "code", "tickets", "owed in all"], rightAligned: [2, 3])
+        for (code, list) in Dictionary(grouping: open, by: \.customer).sorted(by: { $0.key < $1.key }) {
+            shops.add([list[0].customerName, code, String(list.count), list.reduce(Money.zero) { $0 + $1.balance }.description])
+        }
+        Console.out(t.render() + "\n\n" + shops.render())
     }
 }
 

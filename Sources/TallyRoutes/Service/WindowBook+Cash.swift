@@ -32,9 +32,10 @@ extension WindowBook {
         let ref = bankRef.trimmingCharacters(in: .whitespaces)
         var cash = CashPosition(try dayLedger(day), device: device, carriedIn: try carriedIn(before: day))
         if closed {
-            let left = cash.outside
-            cash = CashPosition(collected: left.carried + left.missing, paidBack: .zero, deposited: .zero)
-            if cash.onHand == .zero { throw ServiceError.refused("\(day) is closed at this window with no cash carried over or missing; it opens again tomorrow") }
+            cash = cash.afterClose
+            if cash.onHand == .zero {
+                throw ServiceError.refused("\(day) is closed at this window with no cash carried over or missing; it opens again tomorrow")
+            }
         }
         if let problem = try cash.depositProblem(amount, bankRef: ref, in: replica) {
             throw ServiceError.refused(problem)

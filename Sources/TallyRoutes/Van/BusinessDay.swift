@@ -8,12 +8,18 @@ public enum BusinessDay {
     /// date is closed, the last one, closed.
     public static func choose(dates: Set<String>, closedHere: Set<String>, closedElsewhere: Set<String>, worked: Set<String>,
                               today: String) -> WorkingDay? {
+        choose(dates: dates, closedHere: closedHere, closedElsewhere: closedElsewhere, today: today, worked: { worked.contains($0) })
+    }
+
+    /// The same, asking whether the van worked a date only for a date it might skip: every scan
+    /// and delivery asks for the working day, and a van on its last date never has to look.
+    public static func choose(dates: Set<String>, closedHere: Set<String>, closedElsewhere: Set<String>, today: String,
+                              worked: (String) throws -> Bool) rethrows -> WorkingDay? {
         let sorted = dates.sorted()
         guard let last = sorted.last else { return nil }
         for (i, d) in sorted.enumerated() where !closedHere.contains(d) {
-            let laterExists = i + 1 < sorted.count
-            let notMine = !worked.contains(d) && (closedElsewhere.contains(d) || d < today)
-            if laterExists && notMine { continue }
+            let skippable = i + 1 < sorted.count && (closedElsewhere.contains(d) || d < today)
+            if try skippable && !worked(d) { continue }
             return WorkingDay(date: d, closed: false)
         }
         return WorkingDay(date: last, closed: true)

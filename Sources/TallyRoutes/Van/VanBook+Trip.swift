@@ -186,8 +186,7 @@ extension VanBook {
         var cash = CashPosition(ledger, device: device, carriedIn: try carriedIn(before: day))
         if working.closed {
             // What the closed day still places outside the bank is what may be paid in now.
-            let left = cash.outside
-            cash = CashPosition(collected: left.carried + left.missing, paidBack: .zero, deposited: .zero)
+            cash = cash.afterClose
             if cash.onHand == .zero {
                 throw VanError.refused("the day \(day) is closed with no cash carried over or missing, so no deposit belongs to it; "
                     + "sync to load the next day's manifest, or tell the accountant")
@@ -244,6 +243,8 @@ public struct CashPosition: Sendable, Codable, Equatable {
     public var outside: (carried: Money, missing: Money) {
         CashClose.outstanding(carried: carriedOut, missing: missing, depositedAfterClose: depositedAfterClose)
     }
+    /// A closed day's cash as a deposit after the close sees it: only what is still outside.
+    public var afterClose: CashPosition { CashPosition(collected: outside.carried + outside.missing, paidBack: .zero, deposited: .zero) }
 
     public init(collected: Money, paidBack: Money, deposited: Money) {
         self.collected = collected

@@ -69,13 +69,15 @@ public struct VanBook: Sendable {
         guard !dates.isEmpty else { return nil }
         let closes = try DayLedger(replica.rows("events", where: "kind", is: .text(EventKind.closeDay.rawValue)), ordered: false)
             .active.filter { $0.route == route }
-        var worked = Set<String>()
-        try replica.select("SELECT DISTINCT day FROM events WHERE device = ?1 AND tally_cl % 2 = 1", [.text(device)]) { v in
-            if let d = v[0].text { worked.insert(d) }
+        return try BusinessDay.choose(dates: dates, closedHere: Set(closes.filter { $0.device == device }.map(\.day)),
+                                      closedElsewhere: Set(closes.filter { $0.device != device }.map(\.day)),
+                                      today: String(IsoTime.format(nowMilliseconds).prefix(10))) { day in
+            // By the day index: one row is enough.
+            var any = false
+            try replica.select("SELECT 1 FROM events WHERE day = ?1 AND device = ?2 AND tally_cl % 2 = 1 LIMIT 1",
+                               [.text(day), .text(device)]) { _ in any = true }
+            return any
         }
-        return BusinessDay.choose(dates: dates, closedHere: Set(closes.filter { $0.device == device }.map(\.day)),
-                                  closedElsewhere: Set(closes.filter { $0.device != device }.map(\.day)), worked: worked,
-                                  today: String(IsoTime.format(nowMilliseconds).prefix(10)))
     }
 
     /// The working day, refusing when there is none or it is closed: for commands that record.

@@ -102,9 +102,7 @@ struct MonthDemo {
             // 06:30 the accountant books yesterday: the bank's statement, then approvals.
             at(date, "06:30")
             if !bankLines.isEmpty {
-                let statement = try MonthBank.export(bankLines, account: Self.account)
-                let read = try BankStatement.read(statement, format: try store.bankFormat(named: "ICBC") ?? .plain, designated: Self.account)
-                _ = try store.importBank(read.lines, file: "icbc-\(date).csv")
+                let read = try MonthBank.book(bankLines, into: store, file: "icbc-\(date).csv")
                 say("\(date)  depot  imported the bank's ICBC export (\(read.encoding.rawValue)): \(read.lines.count) payments in")
                 bankLines = []
             }
@@ -160,11 +158,7 @@ struct MonthDemo {
 
         // The month's books, checked against the demo's own record.
         at(IsoTime.date(dayNumber: firstDay + Int64(days)), "06:00")
-        if !bankLines.isEmpty {
-            let read = try BankStatement.read(try MonthBank.export(bankLines, account: Self.account),
-                                              format: try store.bankFormat(named: "ICBC") ?? .plain, designated: Self.account)
-            _ = try store.importBank(read.lines, file: "icbc-last.csv")
-        }
+        if !bankLines.isEmpty { _ = try MonthBank.book(bankLines, into: store, file: "icbc-last.csv") }
         let reconciler = Reconciler(replica: depotReplica, store: store, devices: try registry.settlementDevices())
         try reconciler.prepareIndexes()
         var worked = 0, reconciles = 0, frozenKept = 0, lateChanges = 0
@@ -175,7 +169,11 @@ struct MonthDemo {
             guard calendar.isWorkingDay(date) else { continue }
             for s in try reconciler.reconcile(date: date).settlements {
                 worked += 1
-                if s.cash.variance + s.cash.declaredMissing == .zero { reconciles += 1 } else { unexplained.append("\(s.device) \(date) variance \(s.cash.variance)") }
+                if s.cash.variance + s.cash.declaredMissing == .zero {
+                    reconciles += 1
+                } else {
+                    unexplained.append("\(s.device) \(date) variance \(s.cash.variance)")
+                }
                 if let mine = record.approved["\(s.device)|\(date)"] {
                     let now = FrozenDay(s)
                     if now.tickets == mine.tickets && now.cash == mine.cash && now.load == mine.load && now.exceptions == mine.exceptions {
@@ -197,10 +195,13 @@ struct MonthDemo {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         say("")
         say("The month at the depot: \(workIndex) working days, \(worked) device-days settled, \(record.approvedDays) approved.")
-        say("  every day reconciles (variance 0.00, or exactly the cash declared missing): \(reconciles == worked ? "yes" : "NO") (\(reconciles) of \(worked))")
-        say("  every receivable accounted for: opened \(opened), paid off \(settled), owed \(owedTotal) on \(owed.count) ticket\(owed.count == 1 ? "" : "s"); "
+        say("  every day reconciles (variance 0.00, or exactly the cash declared missing): "
+            + "\(reconciles == worked ? "yes" : "NO") (\(reconciles) of \(worked))")
+        say("  every receivable accounted for: opened \(opened), paid off \(settled), "
+            + "owed \(owedTotal) on \(owed.count) ticket\(owed.count == 1 ? "" : "s"); "
             + "the demo's own record says \(myOwed): \(receivablesOK ? "yes" : "NO")")
-        say("  no approved day changed: \(frozenKept == record.approved.count ? "yes" : "NO") (\(frozenKept) of \(record.approved.count) as approved; "
+        say("  no approved day changed: \(frozenKept == record.approved.count ? "yes" : "NO") "
+            + "(\(frozenKept) of \(record.approved.count) as approved; "
             + "\(lateChanges) later change\(lateChanges == 1 ? "" : "s") listed beside them for review)")
         for u in unexplained { say("  NOT EXPLAINED: \(u)") }
         say(String(format: "Month complete in %.1f s.", seconds))
@@ -285,7 +286,8 @@ struct MonthDemo {
         }
         onHand = try book.daySummary().cashOnHand
         _ = try await client.sync()
-        _ = try book.closeDay(unsynced: Unsynced(changes: try client.pending(), blobs: try client.pendingBlobs()), carry: carry, missing: missing, reason: why)
+        _ = try book.closeDay(unsynced: Unsynced(changes: try client.pending(), blobs: try client.pendingBlobs()),
+                              carry: carry, missing: missing, reason: why)
         if let carry { notes.append("\(carry) carried over to tomorrow's float (\(why ?? ""))") }
         if let missing {
             evening = (book.device, missing)
@@ -300,6 +302,14 @@ struct MonthDemo {
 /// The month's bank: statements as ICBC exports them (GBK, Chinese columns, title and footer),
 /// and the order system's correction of a ticket.
 enum MonthBank {
+    /// The accountant imports the bank's export of these payments through the saved ICBC format.
+    static func book(_ lines: [(date: String, amount: Money, ref: String)], into store: SettlementStore, file: String) throws -> ReadStatement {
+        guard let format = try store.bankFormat(named: "ICBC") else { throw DepotError.refused("the demo's ICBC bank format is not saved") }
+        let read = try BankStatement.read(try export(lines, account: MonthDemo.account), format: format, designated: MonthDemo.account)
+        _ = try store.importBank(read.lines, file: file)
+        return read
+    }
+
     static func export(_ lines: [(date: String, amount: Money, ref: String)], account: String) throws -> [UInt8] {
         var out = ["中国工商银行 对公账户明细", "账号:,\(account)", "交易日期,借方发生额,贷方发生额,余额,摘要"]
         for l in lines {

@@ -41,7 +41,9 @@ public enum BankStatement {
     /// Reads and checks a whole statement; every problem is reported with its line, and any
     /// problem refuses the whole file.
     public static func read(_ bytes: [UInt8], format: BankFormat, designated: String?) throws(ManifestError) -> ReadStatement {
-        func refuse(_ line: Int, _ reason: String) -> ManifestError { ManifestError(problems: [.init(line: line, reason: reason)], what: "bank statement") }
+        func refuse(_ line: Int, _ reason: String) -> ManifestError {
+            ManifestError(problems: [.init(line: line, reason: reason)], what: "bank statement")
+        }
         guard let (text, encoding) = TextEncoding.utf8(bytes) else {
             throw refuse(1, "the file is neither UTF-8 nor GB18030/GBK text; export the statement from the bank again as CSV")
         }
@@ -84,7 +86,8 @@ public enum BankStatement {
                 continue
             }
             for n in notLines {
-                problems.append(.init(line: n.line, reason: "'\(BankFormat.cell(n.fields.first ?? ""))…' is not a statement line (no date in column \(format.date)) but payments follow it"))
+                problems.append(.init(line: n.line, reason: "'\(BankFormat.cell(n.fields.first ?? ""))…' is not a statement line "
+                    + "(no date in column \(format.date)) but payments follow it"))
             }
             notLines = []
             guard fields.count >= header.count else {

@@ -259,7 +259,8 @@ public struct Reconciler: Sendable {
             let ticket = r.ticket ?? "?"
             let then = delivered.contains(ticket) ? "then delivered" : refused.contains(ticket) ? "then refused again" : "left open"
             x.append(.init(.refusalTakenBack, ticket: ticket, event: r.id, "refusal of \(ticket) (\(r.reason ?? "")) recorded "
-                + "\(HumanTime.local(r.at)) was taken back \(HumanTime.local(v.at, on: String(r.at.prefix(10)))) (\(v.id): \(v.note ?? "")); the ticket was \(then)"))
+                + "\(HumanTime.local(r.at)) was taken back \(HumanTime.local(v.at, on: String(r.at.prefix(10)))) "
+                + "(\(v.id): \(v.note ?? "")); the ticket was \(then)"))
         }
 
         // Returns, never more than delivered: all the route's returns of a ticket's product
@@ -293,7 +294,8 @@ public struct Reconciler: Sendable {
             + of(.fee).reduce(Money.zero) { $0 + $1.amount } + of(.collect).reduce(Money.zero) { $0 + $1.amount }
         for c in of(.collect) {
             x.append(.init(.receivableSettled, ticket: c.ticket, event: c.id, "\(c.product ?? "the shop") paid \(c.due) owed on \(c.ticket ?? "?")"
-                + (c.amount == c.due ? " in cash" : c.amount == .zero ? " by QR (\(c.ref ?? ""))" : ": \(c.amount) in cash, the rest by QR (\(c.ref ?? ""))")))
+                + (c.amount == c.due ? " in cash"
+                    : c.amount == .zero ? " by QR (\(c.ref ?? ""))" : ": \(c.amount) in cash, the rest by QR (\(c.ref ?? ""))")))
         }
         let deposits = of(.deposit)
         let deposited = deposits.reduce(Money.zero) { $0 + $1.amount }
@@ -359,7 +361,8 @@ public struct Reconciler: Sendable {
         // The device itself.
         let closed = of(.closeDay).first
         if closed == nil {
-            x.append(.init(.unsyncedDevice, "\(van.name) has not closed \(date) at the depot" + (van.lastSyncAt.map { "; last sync \(HumanTime.local($0))" } ?? "; it has never synced")))
+            x.append(.init(.unsyncedDevice, "\(van.name) has not closed \(date) at the depot"
+                + (van.lastSyncAt.map { "; last sync \(HumanTime.local($0))" } ?? "; it has never synced")))
         }
         if let gap = chainGap(van.name) { x.append(.init(.chainGap, gap)) }
         if let skew = van.lastSkewMs, abs(skew) > skewLimitMs {
@@ -375,7 +378,8 @@ public struct Reconciler: Sendable {
             let a = approved.approval
             status = .approved
             for e in entries.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }) where !approved.entries.contains(e.id) {
-                x.append(.init(.lateEvent, ticket: e.ticket, event: e.id, "\(e.what) recorded \(HumanTime.local(e.at)) arrived after the day was approved by \(a.by) "
+                x.append(.init(.lateEvent, ticket: e.ticket, event: e.id,
+                               "\(e.what) recorded \(HumanTime.local(e.at)) arrived after the day was approved by \(a.by) "
                     + "at \(HumanTime.local(a.at)); review it"))
             }
         } else if closed == nil {

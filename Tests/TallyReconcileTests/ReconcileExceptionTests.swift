@@ -352,7 +352,9 @@ import TallyReplica
         let s = try r.reconcile(date: Depot.day).settlement("van-07")
         #expect(s.status == .approved)
         #expect(s.approval?.variance == Money(minorUnits: -13_000))  // what was approved: 1000.00 − 1130.00
-        #expect(s.exceptions(.lateEvent).contains { $0.event == "van-07/deposit/ICBC-0011" && mentions($0.detail, "deposit", "130.00", "2026-11-29 08:30") },
+        #expect(s.exceptions(.lateEvent).contains {
+            $0.event == "van-07/deposit/ICBC-0011" && mentions($0.detail, "deposit", "130.00", "2026-11-29 08:30")
+        },
                 "\(s.exceptions)")
     }
 

@@ -115,7 +115,8 @@ struct WorkingDayRuleTests {
             var expected: [String: Int64] = [:]
             for t in 0..<(1 + Int(rng.next() % 5)) {
                 let ticket = "T\(t)", owed = Int64(1 + rng.next() % 500), onAccount = Int64(rng.next() % 3 == 0 ? 0 : rng.next() % 300)
-                var h = Handover(ticket: ticket, day: "2026-11-29", route: "R01", customer: "C\(t)", customerName: "店\(t)", payment: "cash", lines: [],
+                var h = Handover(ticket: ticket, day: "2026-11-29", route: "R01", customer: "C\(t)", customerName: "店\(t)",
+                                 payment: "cash", lines: [],
                                  value: Money(minorUnits: 10_000), cash: Money(minorUnits: 10_000 - owed - onAccount), partialReason: "x",
                                  signer: nil, signature: "", device: "van-01", at: "", promisedBy: nil, late: false)
                 h.owed = Money(minorUnits: owed)

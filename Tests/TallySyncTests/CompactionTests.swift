@@ -124,7 +124,8 @@ import TallyReplica
         let waited = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--dry-run", "--json"], in: scratch))
         let passed = try json(try await Tool.run(["depot", "compact", "--data", depot.data, "--set-aside-after", "2", "--json"], in: scratch))
         #expect(passed["set_aside"] as? [String] == ["van-a"], "\(passed)")
-        #expect(((passed["freed"] as? [String: Any])?["log_entries"] as? Int ?? 0) > ((waited["freed"] as? [String: Any])?["log_entries"] as? Int ?? 0),
+        #expect(((passed["freed"] as? [String: Any])?["log_entries"] as? Int ?? 0)
+                    > ((waited["freed"] as? [String: Any])?["log_entries"] as? Int ?? 0),
                 "van-a held part of the history back: \(waited) \(passed)")
 
         // Meanwhile, offline, van-a delivered (an entry) and noted something on a ticket (a record change).

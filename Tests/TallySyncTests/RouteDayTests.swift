@@ -113,7 +113,8 @@ import TallyRoutes
                     collected += value
                 }
             }
-            let d = try await tally(["van", "deliver", t.ticket, "--signature", pads[t.ticket] ?? "", "--signer", "老板", "--json", "--replica", van.path] + extra, scratch)
+            let d = try await tally(["van", "deliver", t.ticket, "--signature", pads[t.ticket] ?? "", "--signer", "老板", "--json",
+                                     "--replica", van.path] + extra, scratch)
             let record = try json(DeliveryRecord.self, d)
             #expect(record.handover.value == value)
         }

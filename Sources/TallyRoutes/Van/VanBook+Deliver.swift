@@ -61,7 +61,8 @@ extension VanBook {
         let t = try ticketRow(r.ticket, on: day)
         let ledger = try ticketLedger(r.ticket)
         if let d = ledger.active(.deliver, ticket: r.ticket).first {
-            throw VanError.refused("ticket \(r.ticket) is already delivered (\(d.id) by \(d.device) at \(HumanTime.local(d.at))); `tally van receipt \(r.ticket)` shows it")
+            throw VanError.refused("ticket \(r.ticket) is already delivered (\(d.id) by \(d.device) at \(HumanTime.local(d.at))); "
+                + "`tally van receipt \(r.ticket)` shows it")
         }
         if let d = ledger.active(.refuse, ticket: r.ticket).first {
             let back = d.device == device && d.day == day

@@ -48,9 +48,13 @@ struct AuditVerify: TallyCommand {
             for d in audit.devices { t.add([d.device, String(d.entries), String(d.verified), String(d.head)]) }
             Console.out(audit.devices.isEmpty ? "no entries at the depot yet" : t.render())
             for f in audit.findings { Console.out("\(f.problem.rawValue.uppercased())  \(f.device)  \(f.detail)") }
-            for e in refused { Console.out("\(e.action == AuditAction.tamperReported ? "ALTERED ON DEVICE" : "REFUSED AT PUSH")  \(e.device)  \(HumanTime.local(e.at))  \(e.detail)") }
+            for e in refused {
+                let what = e.action == AuditAction.tamperReported ? "ALTERED ON DEVICE" : "REFUSED AT PUSH"
+                Console.out("\(what)  \(e.device)  \(HumanTime.local(e.at))  \(e.detail)")
+            }
             for e in recovered {
-                Console.out("\(e.action == AuditAction.recovered ? "SET UP AGAIN" : "NUMBER REUSED")  \(e.device)  \(HumanTime.local(e.at))  \(e.detail)")
+                let what = e.action == AuditAction.recovered ? "SET UP AGAIN" : "NUMBER REUSED"
+                Console.out("\(what)  \(e.device)  \(HumanTime.local(e.at))  \(e.detail)")
             }
             Console.out(result.ok ? "every entry verified: signed by its device, in an unbroken chain" : "NOT verified: see above")
         }

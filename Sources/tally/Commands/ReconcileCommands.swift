@@ -156,7 +156,8 @@ struct ReconcileImportBank: TallyCommand {
         if let format {
             guard let f = try store.bankFormat(named: format) else {
                 let known = try store.bankFormats().map(\.name).joined(separator: ", ")
-                throw ValidationError("no bank format '\(format)' is saved (saved: \(known)); save it with `tally reconcile bank-format \(format) --date COLUMN --amount COLUMN --reference COLUMN`")
+                throw ValidationError("no bank format '\(format)' is saved (saved: \(known)); save it with "
+                    + "`tally reconcile bank-format \(format) --date COLUMN --amount COLUMN --reference COLUMN`")
             }
             chosen = f
         }
@@ -168,7 +169,8 @@ struct ReconcileImportBank: TallyCommand {
         if read.debits > 0 { passed.append("\(read.debits) line\(read.debits == 1 ? "" : "s") with nothing credited") }
         if read.footer > 0 { passed.append("\(read.footer) footer line\(read.footer == 1 ? "" : "s")") }
         Console.out("imported \(file) (\(read.encoding.rawValue)): \(r.lines) bank line\(r.lines == 1 ? "" : "s"), "
-            + (added == 0 ? "nothing new (already imported)" : "\(added) new") + (passed.isEmpty ? "" : "; passed over " + passed.joined(separator: " and ")))
+            + (added == 0 ? "nothing new (already imported)" : "\(added) new")
+            + (passed.isEmpty ? "" : "; passed over " + passed.joined(separator: " and ")))
     }
 }
 
@@ -318,7 +320,8 @@ struct ReconcileBankAccount: TallyCommand {
         }
         let current = try store.designatedAccount()
         if json { try Console.json(["account": current]); return }
-        Console.out(current.map { "designated account \($0)" } ?? "no designated account set; set it with `tally reconcile bank-account NUMBER --data DIR`")
+        Console.out(current.map { "designated account \($0)" }
+            ?? "no designated account set; set it with `tally reconcile bank-account NUMBER --data DIR`")
     }
 }
 
@@ -343,6 +346,7 @@ struct ReconcileReceivables: TallyCommand {
         var t = TextTable(["ticket", "day", "shop", "code", "opened", "paid", "owed", "why"], rightAligned: [4, 5, 6])
         for b in list { t.add([b.ticket, b.day, b.customerName, b.customer, b.opened.description, b.paid.description, b.balance.description, b.why]) }
         let total = list.reduce(Money.zero) { $0 + $1.balance }
-        Console.out(t.render() + "\nowed in all \(total) by \(Set(list.map(\.customer)).count) shop\(Set(list.map(\.customer)).count == 1 ? "" : "s")")
+        let shops = Set(list.map(\.customer)).count
+        Console.out(t.render() + "\nowed in all \(total) by \(shops) shop\(shops == 1 ? "" : "s")")
     }
 }

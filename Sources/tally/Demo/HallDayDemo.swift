@@ -90,7 +90,8 @@ struct HallDayDemo {
         let fee = try w3.fee("crate_deposit", amount: Money(minorUnits: 10_000), request: crates.queue, payer: "刘老板")
         at("08:43")
         let done = try w3.finish(crates.queue, satisfaction: .satisfied, comment: "很快")
-        say("08:40  W3      number \(crates.queue): 刘老板 keeps four crates, 100.00 deposit in cash (\(fee)); done in \(done.minutesToFinish ?? 0) min, "
+        say("08:40  W3      number \(crates.queue): 刘老板 keeps four crates, 100.00 deposit in cash (\(fee)); "
+            + "done in \(done.minutesToFinish ?? 0) min, "
             + "satisfied 满意")
         at("08:50")
         let card = try w3.take(service: "card")

@@ -69,7 +69,8 @@ struct VanRefuse: TallyCommand {
     func execute() throws {
         let id = try van.book().refuse(ticket, reason: reason, note: note)
         if van.json { try Console.json(["event": id]); return }
-        Console.out("ticket \(ticket) refused (\(ReasonCode.named(reason)?.chinese ?? reason)); recorded as \(id). Bring the goods back to the depot; "
+        Console.out("ticket \(ticket) refused (\(ReasonCode.named(reason)?.chinese ?? reason)); recorded as \(id). "
+            + "Bring the goods back to the depot; "
             + "if the shop takes them after all today, take the refusal back with `tally van void \(id) --reason TEXT` and deliver")
     }
 }
